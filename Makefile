@@ -1,0 +1,69 @@
+# make book: set up .venv and build the website (every notebook executed)   make serve: serve it on 127.0.0.1
+# make test: set up and run every test                                       make bench: run the benchmarks
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+# ipywidgets 7.7.1, as Colab ships it, in a folder that shadows ipywidgets 8 for the widget tests
+WIDGETS7 := $(VENV)/ipywidgets7
+PORT ?= 8000
+
+.PHONY: book site serve test lint unit notebooks site-test bench clean
+
+book: site
+	@echo "The book is built: open _build/html/index.html, or run 'make serve' and visit http://127.0.0.1:$(PORT)"
+
+$(INSTALLED): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "llmviz needs Python >= 3.10")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+$(WIDGETS7)/.installed: $(INSTALLED)
+	$(BIN)/python -m pip install -q --no-deps --target $(WIDGETS7) \
+		ipywidgets==7.7.1 widgetsnbextension==3.6.1 jupyterlab_widgets==1.1.1 ipython_genutils==0.2.0
+	touch $@
+
+# Built-site assets copied from installed packages: plotly.js (loaded once for the whole site) and MathJax.
+_static/plotly.min.js: $(INSTALLED)
+	$(BIN)/python -c "import plotly, pathlib, shutil; \
+		shutil.copy(pathlib.Path(plotly.__file__).parent / 'package_data' / 'plotly.min.js', '$@')"
+
+_site_assets/mathjax/tex-svg-full.js: $(INSTALLED)
+	mkdir -p $(@D)
+	$(BIN)/python -c "import mathjax, pathlib, shutil; root = pathlib.Path(mathjax.__file__).parent / 'static' / 'mathjax'; \
+		shutil.copy(root / 'es5' / 'tex-svg-full.js', '$@'); shutil.copy(root / 'LICENSE', '$(@D)/LICENSE')"
+
+# The book's execution cache keys on each notebook's code only, so a change to llmviz must clear it.
+_build/.llmviz-sources: $(shell find llmviz -name '*.py')
+	rm -rf _build/.jupyter_cache _build/.doctrees
+	mkdir -p _build && touch $@
+
+site: $(INSTALLED) _static/plotly.min.js _site_assets/mathjax/tex-svg-full.js _build/.llmviz-sources
+	LLMVIZ_BOOK=1 $(BIN)/jupyter-book build -W -n --keep-going .
+
+serve:
+	@test -f _build/html/index.html || { echo "No site yet: run 'make book' first"; exit 1; }
+	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check llmviz tests benchmarks
+
+unit: $(INSTALLED) $(WIDGETS7)/.installed
+	$(BIN)/pytest -m "not site" --doctest-modules llmviz tests
+
+notebooks: $(INSTALLED)
+	$(BIN)/pytest -p tests.conftest --nbval-lax --nbval-current-env notebooks/
+
+site-test: site
+	$(BIN)/pytest -m site tests/test_site.py
+
+test: lint unit notebooks site-test
+
+bench: $(INSTALLED)
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf _build _site_assets _static/plotly.min.js

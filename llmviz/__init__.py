@@ -1,0 +1,23 @@
+"""llmviz: the mechanisms inside large language models, in clear torch code, drawn.
+
+``import llmviz`` is light: chapter subpackages (``llmviz.attention``, ...) and
+``viz``/``widgets`` load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from llmviz.notebook import setup, show_source, versions
+
+__version__ = "0.1.0"
+__all__ = ["setup", "show_source", "versions", "__version__"]
+
+_SUBPACKAGES = {"attention", "viz", "widgets", "exercises"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"llmviz.{name}")
+    raise AttributeError(f"module 'llmviz' has no attribute {name!r}")

@@ -1,0 +1,48 @@
+"""Argument checks shared by every chapter.
+
+Each check raises ``TypeError`` for a value of the wrong kind and ``ValueError`` for a
+value out of range, with a message that names the parameter, the value received and what
+is allowed.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+
+def check_int(name: str, value: Any, minimum: int | None = None) -> int:
+    """Return ``value`` if it is an integer (not a bool) and at least ``minimum``.
+
+    >>> check_int("window", 3, minimum=1)
+    3
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{name} must be an integer, got {value!r} of type {type(value).__name__}"
+        )
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_positive_number(name: str, value: Any) -> float:
+    """Return ``value`` as a float if it is a finite real number > 0.
+
+    >>> check_positive_number("scale", 0.125)
+    0.125
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        kind = type(value).__name__
+        raise TypeError(f"{name} must be a real number, got {value!r} of type {kind}")
+    if not (0 < value < float("inf")):
+        raise ValueError(f"{name} must be a finite number > 0, got {value}")
+    return float(value)
+
+
+def check_callable(name: str, value: Any) -> None:
+    """Raise ``TypeError`` unless ``value`` can be called."""
+    if not callable(value):
+        raise TypeError(
+            f"{name} must be callable, got {value!r} of type {type(value).__name__}"
+        )

@@ -1,0 +1,143 @@
+"""The book's gallery of masks, each with the parameter its figure slides over, and the
+composition of two named masks for the live explorer.
+
+Every entry builds a ``mask_mod`` from ``llmviz.attention.masks``, so the figures, the
+explorer and the tests all use the same definitions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from torch import Tensor
+
+from llmviz._checks import check_int
+from llmviz.attention import masks
+from llmviz.attention.masks import MaskMod
+
+SEQ_LEN = 16
+
+
+@dataclass(frozen=True)
+class GalleryEntry:
+    """A family of masks: ``build(value)`` gives (mask_mod, q_len, kv_len)."""
+
+    param: str
+    values: tuple[int, ...]
+    build: Callable[[int], tuple[MaskMod, int, int]]
+
+    def compute(self, **params: int) -> Tensor:
+        """The dense bool mask for ``param=value``: the gallery figures' compute."""
+        if set(params) != {self.param}:
+            raise TypeError(
+                f"this entry takes one keyword, {self.param!r}; got {sorted(params)}"
+            )
+        mask_mod, q_len, kv_len = self.build(params[self.param])
+        return masks.materialize(mask_mod, q_len, kv_len)
+
+
+def _square(mask_mod: MaskMod) -> tuple[MaskMod, int, int]:
+    return mask_mod, SEQ_LEN, SEQ_LEN
+
+
+GALLERY: dict[str, GalleryEntry] = {
+    "causal": GalleryEntry("seq_len", (4, 8, 12, 16), lambda n: (masks.causal, n, n)),
+    "sliding_window": GalleryEntry(
+        "window", (1, 2, 4, 8, 16), lambda w: _square(masks.sliding_window(w))
+    ),
+    "dilated_sliding_window": GalleryEntry(
+        "dilation", (1, 2, 3, 4), lambda d: _square(masks.dilated_sliding_window(4, d))
+    ),
+    "strided": GalleryEntry(
+        "stride", (1, 2, 3, 4, 8), lambda s: _square(masks.strided(s))
+    ),
+    "global_tokens": GalleryEntry(
+        "num_global", (1, 2, 3, 4), lambda g: _square(masks.global_tokens(range(g)))
+    ),
+    "attention_sinks": GalleryEntry(
+        "num_sinks", (0, 1, 2, 4), lambda s: _square(masks.attention_sinks(s, 4))
+    ),
+    "block_diagonal": GalleryEntry(
+        "block_size", (2, 4, 8, 16), lambda n: _square(masks.block_diagonal(n))
+    ),
+    "prefix_lm": GalleryEntry(
+        "prefix_len", (0, 4, 8, 12, 16), lambda n: _square(masks.prefix_lm(n))
+    ),
+    "padding": GalleryEntry(
+        "length", (4, 8, 12, 16), lambda n: _square(masks.padding([n]))
+    ),
+    # 8 decoder queries over 12 encoder keys, of which the first source_length are real
+    "encoder_decoder_cross": GalleryEntry(
+        "source_length", (4, 8, 12), lambda n: (masks.padding([n]), 8, 12)
+    ),
+}
+
+MASK_NAMES = (
+    "causal",
+    "full",
+    "sliding_window",
+    "dilated_sliding_window",
+    "strided",
+    "global_tokens",
+    "attention_sinks",
+    "block_diagonal",
+    "prefix_lm",
+    "padding",
+)
+
+
+def named_mask(
+    name: str,
+    window: int = 4,
+    dilation: int = 2,
+    stride: int = 4,
+    num_sinks: int = 1,
+    num_global: int = 1,
+    block_size: int = 4,
+    prefix_len: int = 4,
+    length: int = 12,
+) -> MaskMod:
+    """The mask called ``name`` (one of MASK_NAMES), from the parameters it uses."""
+    if name == "causal":
+        return masks.causal
+    if name == "full":
+        return masks.full
+    if name == "sliding_window":
+        return masks.sliding_window(window)
+    if name == "dilated_sliding_window":
+        return masks.dilated_sliding_window(window, dilation)
+    if name == "strided":
+        return masks.strided(stride)
+    if name == "global_tokens":
+        return masks.global_tokens(range(check_int("num_global", num_global, 1)))
+    if name == "attention_sinks":
+        return masks.attention_sinks(num_sinks, window)
+    if name == "block_diagonal":
+        return masks.block_diagonal(block_size)
+    if name == "prefix_lm":
+        return masks.prefix_lm(prefix_len)
+    if name == "padding":
+        return masks.padding([length])
+    raise ValueError(f"name must be one of {', '.join(MASK_NAMES)}; got {name!r}")
+
+
+def composed_mask(
+    first: str = "causal",
+    operation: str = "and",
+    second: str = "sliding_window",
+    seq_len: int = SEQ_LEN,
+    **params: int,
+) -> Tensor:
+    """``first`` and/or ``second``, materialised on a (seq_len, seq_len) grid.
+
+    ``params`` (window, stride, ...) go to ``named_mask``.
+
+    >>> composed_mask("causal", "and", "full", seq_len=2).tolist()
+    [[True, False], [True, True]]
+    """
+    combine = {"and": masks.and_masks, "or": masks.or_masks}
+    if operation not in combine:
+        raise ValueError(f"operation must be 'and' or 'or', got {operation!r}")
+    both = combine[operation](named_mask(first, **params), named_mask(second, **params))
+    return masks.materialize(both, seq_len, seq_len)

@@ -1,0 +1,15 @@
+"""``check_*`` helpers for each chapter's exercises, and the shared feedback harness."""
+
+from llmviz.exercises._check import CheckResult
+from llmviz.exercises.attention import (
+    check_attention,
+    check_chunked_causal,
+    check_sliding_window_pairs,
+)
+
+__all__ = [
+    "CheckResult",
+    "check_attention",
+    "check_chunked_causal",
+    "check_sliding_window_pairs",
+]

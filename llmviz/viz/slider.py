@@ -1,0 +1,84 @@
+"""One compute function and a list of values become a figure with a built-in slider.
+
+Every frame is computed in Python ahead of time and stored in the figure, so the slider
+works on a static page with no kernel: plotly.js swaps the frames in the browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+from llmviz._checks import check_callable
+
+
+def _label(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _check_same_traces(figures: list[go.Figure], param: str, values: list) -> None:
+    kinds = [[trace.type for trace in fig.data] for fig in figures]
+    for value, kind in zip(values, kinds, strict=True):
+        if kind != kinds[0]:
+            raise ValueError(
+                f"draw must give every frame the same traces, but {param}={value!r} "
+                f"gave {kind} and {param}={values[0]!r} gave {kinds[0]}"
+            )
+
+
+def slider_figure(
+    compute: Callable[..., Any],
+    param: str,
+    values: Sequence[Any],
+    draw: Callable[[Any], go.Figure],
+    fixed: Mapping[str, Any] | None = None,
+    active: int = 0,
+    label: str | None = None,
+) -> go.Figure:
+    """A figure whose slider steps through ``draw(compute(**fixed, param=value))``.
+
+    Every frame must draw the same number and kinds of traces; each frame keeps the
+    title that ``draw`` gave it. ``label`` names the slider (default: ``param``).
+
+    >>> import llmviz.viz as viz
+    >>> fig = slider_figure(lambda n: [1] * n, "n", [1, 2, 3], draw=viz.bars)
+    >>> len(fig.frames), fig.layout.sliders[0].active
+    (3, 0)
+    """
+    check_callable("compute", compute)
+    check_callable("draw", draw)
+    if not isinstance(param, str) or not param:
+        raise TypeError(f"param must name a keyword argument of compute, got {param!r}")
+    values = list(values)
+    if not values:
+        raise ValueError("values must hold at least one parameter value, got none")
+    if isinstance(active, bool) or active not in range(len(values)):
+        raise ValueError(
+            f"active must be an index 0..{len(values) - 1}, got {active!r}"
+        )
+    fixed = dict(fixed or {})
+    if param in fixed:
+        raise ValueError(f"{param!r} is the slider's parameter, so it cannot be fixed")
+
+    figures = [draw(compute(**fixed, **{param: value})) for value in values]
+    _check_same_traces(figures, param, values)
+    names = [_label(value) for value in values]
+    frames = [
+        go.Frame(name=name, data=fig.data, layout=dict(title=fig.layout.title))
+        for name, fig in zip(names, figures, strict=True)
+    ]
+    jump = dict(mode="immediate", frame=dict(duration=0, redraw=True))
+    steps = [dict(label=n, method="animate", args=[[n], jump]) for n in names]
+    slider = dict(
+        active=active,
+        steps=steps,
+        pad=dict(t=40),
+        currentvalue=dict(prefix=f"{label or param} = "),
+    )
+    base = figures[active]
+    fig = go.Figure(data=base.data, layout=base.layout, frames=frames)
+    fig.update_layout(sliders=[slider], height=(base.layout.height or 380) + 80)
+    fig.layout.margin.b = (base.layout.margin.b or 50) + 40
+    return fig

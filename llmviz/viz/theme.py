@@ -1,0 +1,40 @@
+"""Colours and layout that read on the site's light and dark pages, and in notebooks.
+
+Backgrounds are transparent, so a figure takes the colour of the page. Text and grid
+lines start in the ``LIGHT`` palette; ``_static/llmviz-theme.js`` switches every figure
+to ``DARK`` when the reader turns the site to dark mode.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+LIGHT = {"font": "#1f2933", "grid": "rgba(128, 128, 128, 0.25)"}
+DARK = {"font": "#e4e7eb", "grid": "rgba(160, 160, 160, 0.25)"}
+
+# Hues of middle lightness, which keep their contrast on white and on near-black.
+COLORS = ("#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#a855f7", "#06b6d4", "#ec4899")
+SEQUENTIAL = "Viridis"
+MASK_COLORS = ("rgba(128, 128, 128, 0.18)", "#3b82f6")  # (hidden pair, visible pair)
+
+
+def style(
+    fig: go.Figure, title: str | None = None, height: int = 380, top: int = 60
+) -> go.Figure:
+    """Give ``fig`` the book's layout, in place; ``top`` is the space above the plot."""
+    fig.update_layout(
+        title=dict(text=title, x=0.5, xanchor="center", y=0.98, yanchor="top")
+        if title
+        else None,
+        height=height,
+        margin=dict(l=60, r=30, t=top if title else 30, b=50),
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        font=dict(color=LIGHT["font"], size=13),
+        colorway=list(COLORS),
+        legend=dict(bgcolor="rgba(0,0,0,0)"),
+    )
+    lines = dict(gridcolor=LIGHT["grid"], zerolinecolor=LIGHT["grid"])
+    fig.update_xaxes(linecolor=LIGHT["grid"], **lines)
+    fig.update_yaxes(linecolor=LIGHT["grid"], **lines)
+    return fig

@@ -1,0 +1,121 @@
+"""setup() and show_source(): seeds, the plotly renderer, printed versions, shown source,
+and a light `import llmviz`."""
+
+from __future__ import annotations
+
+import inspect
+import random
+import subprocess
+import sys
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+import torch
+
+import llmviz
+from llmviz.attention import masks, scaled_dot_product_attention
+from llmviz.notebook import BOOK_ENV, SourceCode
+
+
+@pytest.fixture
+def restore_renderer():
+    default = pio.renderers.default
+    yield
+    pio.renderers.default = default
+
+
+def _draws():
+    return random.random(), np.random.rand(), torch.rand(1).item()
+
+
+def test_setup_seeds_python_numpy_and_torch(monkeypatch, restore_renderer, capsys):
+    monkeypatch.delenv(BOOK_ENV, raising=False)
+    llmviz.setup(seed=7)
+    first = _draws()
+    llmviz.setup(seed=7)
+    assert _draws() == first
+    random.seed(7), np.random.seed(7), torch.manual_seed(7)
+    assert _draws() == first
+
+
+def test_setup_prints_the_versions_in_use(monkeypatch, restore_renderer, capsys):
+    monkeypatch.delenv(BOOK_ENV, raising=False)
+    assert llmviz.setup() is None
+    printed = capsys.readouterr().out
+    for package in ("torch", "numpy", "plotly", "ipywidgets"):
+        assert f"{package} {llmviz.versions()[package]}" in printed
+    assert f"torch {torch.__version__}" in printed and "seed 0" in printed
+
+
+def test_book_renderer_writes_only_the_figure(monkeypatch, restore_renderer, capsys):
+    monkeypatch.setenv(BOOK_ENV, "1")
+    llmviz.setup()
+    assert pio.renderers.default == "book"
+    bundle = pio.renderers["book"].to_mimebundle(go.Figure(go.Bar(y=[1, 2])).to_dict())
+    html = bundle["text/html"]
+    assert "Plotly.newPlot" in html
+    assert (
+        "<script src" not in html
+        and "cdn" not in html.lower()
+        and "mathjax" not in html.lower()
+    )
+    assert len(html) < 10_000, "plotly.js must not be inlined: the site loads it once"
+
+
+def test_outside_the_book_plotly_keeps_its_own_renderer(
+    monkeypatch, restore_renderer, capsys
+):
+    monkeypatch.delenv(BOOK_ENV, raising=False)
+    pio.renderers.default = "json"
+    llmviz.setup()
+    assert pio.renderers.default == "json"
+
+
+def test_show_source_shows_the_exact_source_and_where_it_lives():
+    shown = llmviz.show_source(scaled_dot_product_attention)
+    assert isinstance(shown, SourceCode)
+    source = inspect.getsource(scaled_dot_product_attention).rstrip()
+    markdown = shown._repr_markdown_()
+    assert f"```python\n{source}\n```" in markdown
+    first = inspect.getsourcelines(scaled_dot_product_attention)[1]
+    last = first + len(source.splitlines()) - 1
+    assert markdown.startswith(
+        f"`llmviz.attention.sdpa.scaled_dot_product_attention` (llmviz/attention/sdpa.py, lines {first}–{last})"
+    )
+    assert source in repr(shown)
+
+
+def test_show_source_of_a_module_and_of_a_mask_factory():
+    assert "def materialize(" in llmviz.show_source(masks).source
+    assert llmviz.show_source(masks).name == "llmviz.attention.masks"
+    assert "window" in llmviz.show_source(masks.sliding_window).source
+
+
+def test_show_source_refuses_what_has_no_python_source():
+    with pytest.raises(
+        TypeError,
+        match="obj must be a function, class or module with Python source, got <built-in function len>",
+    ):
+        llmviz.show_source(len)
+
+
+def test_import_is_light_and_never_pulls_in_transformers():
+    code = (
+        "import sys, llmviz; light = 'torch' not in sys.modules; "
+        "import llmviz.attention, llmviz.viz, llmviz.widgets, llmviz.exercises; "
+        "print(light, 'transformers' in sys.modules)"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert run.stdout.split() == ["True", "False"]
+
+
+def test_subpackages_load_on_first_use():
+    assert llmviz.attention.masks is masks
+    with pytest.raises(
+        AttributeError, match="module 'llmviz' has no attribute 'nothing'"
+    ):
+        llmviz.nothing  # noqa: B018

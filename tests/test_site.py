@@ -1,0 +1,306 @@
+"""The built website, checked in a real browser: Debian's chromium driven by playwright, offline.
+
+Run after `make site` (`make test` does both). Every page must load without console errors (except the theme's two
+known ones), request nothing from outside 127.0.0.1, render every plotly figure, change a figure's drawn data when its
+slider moves, re-colour its figures in dark mode, and link only to pages and anchors that exist. Chapter pages must
+carry a Colab button for their own notebook and a download link for it. A screenshot of every page is saved under
+_build/screenshots/ (FAILED-*.png for a page that failed), so the pages can also be checked by eye.
+"""
+
+from __future__ import annotations
+
+import functools
+import html.parser
+import shutil
+import threading
+import urllib.parse
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from llmviz.viz.theme import DARK, LIGHT
+from tests.notebook_rules import NOTEBOOKS, ROOT, repository
+
+pytestmark = pytest.mark.site
+
+SITE = ROOT / "_build" / "html"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+# every page of the book (the theme's _static/ holds template fragments, not pages)
+PAGES = (
+    sorted(
+        p.relative_to(SITE).as_posix()
+        for p in SITE.rglob("*.html")
+        if "_static" not in p.parts
+    )
+    if SITE.is_dir()
+    else []
+)
+ALLOWED_CONSOLE_ERRORS = (
+    "Identifier 'THEBE_JS_URL' has already been declared",  # sphinx-thebe 0.3.1, on every JB1 page
+    "Got invalid theme mode",  # pydata-sphinx-theme 0.17.1, on every page
+)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (the stdlib's name)
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    if not (SITE / "index.html").is_file():
+        pytest.fail(f"no built site at {SITE}: run `make site` first")
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(SITE))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail(
+            "Debian's chromium is not installed: `apt-get install -y chromium` (.ci/run does it)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, base_url, request):
+    """A fresh page that blocks and records every request leaving 127.0.0.1, and records console errors."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.external_requests, page.errors = [], []
+
+    def route(route):
+        if route.request.url.startswith(base_url) or route.request.url.startswith(
+            "data:"
+        ):
+            route.continue_()
+        else:
+            page.external_requests.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", route)
+    page.on(
+        "console",
+        lambda message: message.type == "error" and page.errors.append(message.text),
+    )
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    yield page
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    failed = request.node.rep_call.failed if hasattr(request.node, "rep_call") else True
+    callspec = getattr(request.node, "callspec", None)
+    page_path = (
+        callspec.params.get("page_path", request.node.name)
+        if callspec
+        else request.node.name
+    )
+    name = f"{request.node.originalname}-{page_path}".replace("/", "_").replace(
+        ".html", ""
+    )
+    page.screenshot(
+        path=str(SCREENSHOTS / f"{'FAILED-' if failed else ''}{name}.png"),
+        full_page=True,
+    )
+    context.close()
+
+
+def _open(page, base_url: str, page_path: str) -> int:
+    """Load the page, wait until every plotly figure has rendered, and return how many there are."""
+    page.goto(base_url + page_path, wait_until="load")
+    count = page.locator(".plotly-graph-div").count()
+    if count:
+        page.wait_for_function(
+            "n => document.querySelectorAll('.plotly-graph-div.js-plotly-plot .main-svg').length >= n",
+            arg=count,
+        )
+    return count
+
+
+def test_site_is_built():
+    assert (SITE / "index.html").is_file(), (
+        f"no built site at {SITE}: run `make site` first"
+    )
+    assert any(p.startswith("notebooks/") for p in PAGES), "no chapter pages were built"
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page_loads_offline_without_errors(page, base_url, page_path):
+    figures = _open(page, base_url, page_path)
+    page.wait_for_timeout(300)  # late console messages
+    unexpected = [
+        e
+        for e in page.errors
+        if not any(allowed in e for allowed in ALLOWED_CONSOLE_ERRORS)
+    ]
+    assert unexpected == [], f"console errors on {page_path}"
+    assert page.external_requests == [], (
+        f"{page_path} requested resources from outside the site"
+    )
+    rendered = page.locator(".plotly-graph-div .main-svg").count()
+    assert rendered >= figures, (
+        f"{page_path}: only {rendered} of {figures} plotly figures rendered"
+    )
+
+
+def _slider_figures(page) -> list[int]:
+    return page.evaluate("""() => [...document.querySelectorAll('.plotly-graph-div')]
+        .map((gd, i) => [i, (gd.layout.sliders || []).length]).filter(([, n]) => n > 0).map(([i]) => i)""")
+
+
+def _drawn_state(page, index: int) -> str:
+    """The figure's traces and title as drawn, plus its SVG (heatmaps are drawn as images inside it)."""
+    return page.evaluate(
+        """i => { const gd = document.querySelectorAll('.plotly-graph-div')[i];
+        return JSON.stringify([gd.data.map(t => [t.x, t.y, t.z]), gd._fullLayout.title.text]) +
+               gd.querySelector('.main-svg').innerHTML; }""",
+        index,
+    )
+
+
+def _click_slider_end(page, index: int, end: str) -> None:
+    rail = (
+        page.locator(".plotly-graph-div").nth(index).locator(".slider-rail-rect").first
+    )
+    rail.scroll_into_view_if_needed()
+    box = rail.bounding_box()
+    x = box["x"] + (box["width"] - 2 if end == "right" else 2)
+    page.mouse.click(x, box["y"] + box["height"] / 2)
+
+
+@pytest.mark.parametrize("page_path", [p for p in PAGES if p.startswith("notebooks/")])
+def test_sliders_change_the_figure(page, base_url, page_path):
+    _open(page, base_url, page_path)
+    sliders = _slider_figures(page)
+    assert sliders, f"{page_path} has no figure with a slider"
+    for index in sliders:
+        steps = page.evaluate(
+            "i => document.querySelectorAll('.plotly-graph-div')[i].layout.sliders[0].steps.length",
+            index,
+        )
+        before = _drawn_state(page, index)
+        _click_slider_end(page, index, "right")
+        page.wait_for_function(
+            "([i, n]) => document.querySelectorAll('.plotly-graph-div')[i].layout.sliders[0].active"
+            " === n - 1",
+            arg=[index, steps],
+        )
+        page.wait_for_timeout(100)
+        after = _drawn_state(page, index)
+        assert after != before, (
+            f"figure {index} on {page_path}: moving the slider did not change the drawing"
+        )
+        _click_slider_end(page, index, "left")
+        page.wait_for_function(
+            "i => document.querySelectorAll('.plotly-graph-div')[i].layout.sliders[0].active === 0",
+            arg=index,
+        )
+
+
+@pytest.mark.parametrize("page_path", [p for p in PAGES if p.startswith("notebooks/")])
+def test_figures_follow_dark_mode(page, base_url, page_path):
+    figures = _open(page, base_url, page_path)
+    font_colors = "() => [...document.querySelectorAll('.plotly-graph-div')].map(gd => gd._fullLayout.font.color)"
+    for theme, palette in (("dark", DARK), ("light", LIGHT)):
+        page.evaluate(
+            f"() => {{ document.documentElement.dataset.theme = '{theme}'; }}"
+        )
+        page.wait_for_function(
+            f"() => {font_colors}().every(c => c === '{palette['font']}')"
+        )
+        assert page.evaluate(font_colors) == [palette["font"]] * figures
+
+
+class _Anchors(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        if tag == "a" and attrs.get("href"):
+            self.hrefs.append(attrs["href"])
+
+
+@functools.cache
+def _parse(path: Path) -> _Anchors:
+    parser = _Anchors()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_internal_links_resolve(page_path):
+    source = SITE / page_path
+    broken = []
+    for href in _parse(source).hrefs:
+        parts = urllib.parse.urlsplit(href)
+        if parts.scheme or href.startswith("//") or href.startswith("mailto:"):
+            continue
+        target = (
+            (source.parent / urllib.parse.unquote(parts.path)).resolve()
+            if parts.path
+            else source
+        )
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_file() or not target.is_relative_to(SITE.resolve()):
+            broken.append(f"{href} (no file {target})")
+        elif (
+            parts.fragment
+            and target.suffix == ".html"
+            and parts.fragment not in _parse(target).ids
+        ):
+            broken.append(f"{href} (no id {parts.fragment!r} in {target.name})")
+    assert broken == [], f"broken internal links on {page_path}"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapter_has_colab_and_download_buttons(notebook):
+    page = SITE / "notebooks" / notebook.with_suffix(".html").name
+    assert page.is_file(), (
+        f"{notebook.name} is not in the built site: add it to _toc.yml"
+    )
+    url, branch = repository()
+    github = urllib.parse.urlsplit(url).path.strip("/")
+    colab = f"https://colab.research.google.com/github/{github}/blob/{branch}/notebooks/{notebook.name}"
+    hrefs = _parse(page).hrefs
+    assert colab in hrefs, f"no Colab button pointing at {colab}"
+    assert f"../_sources/notebooks/{notebook.name}" in hrefs, "no .ipynb download link"
+    assert (SITE / "_sources" / "notebooks" / notebook.name).is_file()
+
+
+def test_search_finds_the_attention_chapter(page, base_url):
+    page.goto(base_url + "search.html?q=softmax", wait_until="load")
+    page.wait_for_selector("#search-results li a", timeout=15000)
+    found = page.locator("#search-results li a").evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))"
+    )
+    assert any("03_attention" in href for href in found), (
+        f"search for 'softmax' found {found}"
+    )

@@ -1,0 +1,155 @@
+"""Figure builders and the static slider: what is drawn is what was given, and every frame
+of a slider is the figure that draw() makes for its value."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+import torch
+
+from llmviz import viz
+from llmviz.attention import GALLERY, masks
+
+
+def test_heatmap_draws_the_matrix_with_row_zero_on_top():
+    z = torch.arange(6.0).reshape(2, 3)
+    fig = viz.heatmap(z, x_labels=["a", "b", "c"], y_labels=["p", "q"], title="t")
+    trace = fig.data[0]
+    assert isinstance(trace, go.Heatmap)
+    assert np.array_equal(np.asarray(trace.z), z.numpy())
+    assert list(trace.x) == ["a", "b", "c"] and list(trace.y) == ["p", "q"]
+    assert fig.layout.yaxis.autorange == "reversed"
+    assert (
+        fig.layout.paper_bgcolor == "rgba(0,0,0,0)"
+        and fig.layout.plot_bgcolor == "rgba(0,0,0,0)"
+    )
+    assert fig.layout.font.color == viz.LIGHT["font"]
+
+
+def test_mask_heatmap_counts_the_visible_pairs_in_its_title():
+    fig = viz.mask_heatmap(masks.materialize(masks.causal, 4, 4))
+    assert fig.layout.title.text == "10 of 16 query–key pairs visible"
+    assert np.array_equal(np.asarray(fig.data[0].z), np.tril(np.ones((4, 4))))
+
+
+def test_bars_single_and_grouped():
+    single = viz.bars([3, 1, 2], labels=["x", "y", "z"])
+    assert len(single.data) == 1 and list(single.data[0].y) == [3, 1, 2]
+    grouped = viz.bars({"a": torch.tensor([1.0, 2.0]), "b": np.array([3.0, 4.0])})
+    assert [t.name for t in grouped.data] == ["a", "b"] and grouped.layout.showlegend
+
+
+def test_lines_and_vectors():
+    fig = viz.lines([1, 2, 4], {"up": [1, 2, 3], "down": [3, 2, 1]}, log_x=True)
+    assert [t.name for t in fig.data] == [
+        "up",
+        "down",
+    ] and fig.layout.xaxis.type == "log"
+    arrows = viz.vectors({"q": [1.0, 0.5], "k": torch.tensor([-0.5, 1.0])})
+    assert [list(t.x) for t in arrows.data] == [[0, 1.0], [0, -0.5]]
+    assert arrows.layout.yaxis.scaleanchor == "x"
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: viz.heatmap([1, 2, 3]),
+            r"z must have 2 dimension\(s\), got shape \(3,\)",
+        ),
+        (
+            lambda: viz.heatmap(np.ones((2, 3)), x_labels=["a"]),
+            r"got 2 row labels and 1 column labels for a matrix of shape \(2, 3\)",
+        ),
+        (
+            lambda: viz.bars({"a": [1, 2], "b": [1]}),
+            r"every series must have the same length, got \[1, 2\]",
+        ),
+        (
+            lambda: viz.lines([1, 2], {"a": [1, 2, 3]}),
+            r"ys\['a'\] has 3 values but x has 2",
+        ),
+        (
+            lambda: viz.vectors({"v": [1, 2, 3]}),
+            r"arrows\['v'\] must have 2 entries, got \(3,\)",
+        ),
+    ],
+)
+def test_figure_builders_reject_bad_shapes(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+# --- slider_figure -------------------------------------------------------------------------
+
+
+def test_each_frame_is_the_figure_draw_makes_for_its_value():
+    compute = lambda n, scale: [scale * i for i in range(n)]  # noqa: E731
+    fig = viz.slider_figure(
+        compute, "n", [2, 3, 5], draw=viz.bars, fixed={"scale": 10}, active=1
+    )
+    assert [frame.name for frame in fig.frames] == ["2", "3", "5"]
+    for frame, n in zip(fig.frames, [2, 3, 5], strict=True):
+        assert list(frame.data[0].y) == [10 * i for i in range(n)]
+    slider = fig.layout.sliders[0]
+    assert slider.active == 1 and list(fig.data[0].y) == [
+        0,
+        10,
+        20,
+    ]  # starts on the active frame
+    assert [list(step.args[0]) for step in slider.steps] == [["2"], ["3"], ["5"]]
+    assert all(step.method == "animate" for step in slider.steps)
+    assert slider.currentvalue.prefix == "n = "
+
+
+def test_frames_carry_their_own_titles():
+    entry = GALLERY["sliding_window"]
+    fig = viz.slider_figure(
+        entry.compute, entry.param, entry.values, draw=viz.mask_heatmap
+    )
+    titles = [frame.layout.title.text for frame in fig.frames]
+    counts = [int(entry.compute(window=w).sum()) for w in entry.values]
+    assert titles == [f"{c} of 256 query–key pairs visible" for c in counts]
+
+
+def test_float_values_get_short_labels():
+    fig = viz.slider_figure(lambda t: [t], "t", [0.1, 1.0, 2.5], draw=viz.bars)
+    assert [frame.name for frame in fig.frames] == ["0.1", "1", "2.5"]
+
+
+def test_gallery_figures_stay_small():
+    for entry in GALLERY.values():
+        fig = viz.slider_figure(
+            entry.compute, entry.param, entry.values, draw=viz.mask_heatmap
+        )
+        size = len(fig.to_json())
+        assert size < 100_000, (
+            f"{entry.param}: {size} bytes"
+        )  # a page stays well under 2 MB
+
+
+def test_slider_figure_rejects_bad_input():
+    draw, compute = viz.bars, lambda n: [1] * n
+    with pytest.raises(
+        ValueError, match="values must hold at least one parameter value, got none"
+    ):
+        viz.slider_figure(compute, "n", [], draw=draw)
+    with pytest.raises(ValueError, match=r"active must be an index 0..2, got 3"):
+        viz.slider_figure(compute, "n", [1, 2, 3], draw=draw, active=3)
+    with pytest.raises(
+        ValueError, match="'n' is the slider's parameter, so it cannot be fixed"
+    ):
+        viz.slider_figure(compute, "n", [1], draw=draw, fixed={"n": 2})
+    with pytest.raises(TypeError, match="compute must be callable, got 3"):
+        viz.slider_figure(3, "n", [1], draw=draw)
+    with pytest.raises(
+        TypeError, match="param must name a keyword argument of compute, got ''"
+    ):
+        viz.slider_figure(compute, "", [1], draw=draw)
+    changing = lambda n: viz.bars([1]) if n == 1 else viz.bars({"a": [1], "b": [2]})  # noqa: E731
+    with pytest.raises(
+        ValueError,
+        match=r"draw must give every frame the same traces, but n=2 gave \['bar', 'bar'\]",
+    ):
+        viz.slider_figure(lambda n: n, "n", [1, 2], draw=changing)
