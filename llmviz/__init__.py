@@ -14,7 +14,7 @@ from llmviz.notebook import setup, show_source, versions
 __version__ = "0.1.0"
 __all__ = ["setup", "show_source", "versions", "__version__"]
 
-_SUBPACKAGES = {"attention", "viz", "widgets", "exercises"}
+_SUBPACKAGES = {"attention", "viz", "widgets", "exercises", "measure"}
 
 
 def __getattr__(name: str) -> Any:

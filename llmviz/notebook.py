@@ -79,9 +79,10 @@ def setup(seed: int = 0) -> None:
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
     renderer = _set_plotly_renderer()
-    found = " · ".join(f"{name} {version}" for name, version in versions().items())
+    parts = [f"{name} {version}" for name, version in versions().items()]
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"
-    print(f"{found} · {device} · seed {seed} · plotly renderer {renderer}")
+    parts += [device, f"seed {seed}", f"plotly renderer {renderer}"]
+    print(" · ".join(parts[:4]) + "\n" + " · ".join(parts[4:]))
 
 
 class SourceCode:

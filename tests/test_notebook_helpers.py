@@ -119,3 +119,19 @@ def test_subpackages_load_on_first_use():
         AttributeError, match="module 'llmviz' has no attribute 'nothing'"
     ):
         llmviz.nothing  # noqa: B018
+
+
+def test_seconds_per_call_times_the_call_and_checks_its_arguments():
+    import time
+
+    from llmviz.measure import seconds_per_call
+
+    calls = []
+    elapsed = seconds_per_call(
+        lambda: (calls.append(1), time.sleep(0.01)), repeats=3, warmup=2
+    )
+    assert len(calls) == 5 and 0.01 <= elapsed < 1.0
+    with pytest.raises(ValueError, match="repeats must be an integer >= 1, got 0"):
+        seconds_per_call(lambda: None, repeats=0)
+    with pytest.raises(TypeError, match="fn must be callable, got 1"):
+        seconds_per_call(1)

@@ -118,6 +118,17 @@ def test_gpu_cells_are_skipped_by_the_book_too(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_every_code_cell_compiles(path):
+    """Cells that CI cannot run (the gpu ones) must at least be valid Python."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    transform = TransformerManager().transform_cell  # turns %magics into Python calls
+    for cell in _cells(path):
+        if cell.cell_type == "code":
+            compile(transform(cell.source), f"{path.name} cell", "exec")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_live_explorers_follow_their_static_figure_and_say_so(path):
     cells = _cells(path)
     for i, cell in enumerate(cells):

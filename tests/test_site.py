@@ -219,6 +219,10 @@ def test_sliders_change_the_figure(page, base_url, page_path):
         )
 
 
+_OUTPUT_BACKGROUNDS = """() => [...document.querySelectorAll('.plotly-graph-div')]
+    .map(gd => getComputedStyle(gd.closest('.cell_output .text_html')).backgroundColor)"""
+
+
 @pytest.mark.parametrize("page_path", [p for p in PAGES if p.startswith("notebooks/")])
 def test_figures_follow_dark_mode(page, base_url, page_path):
     figures = _open(page, base_url, page_path)
@@ -231,6 +235,8 @@ def test_figures_follow_dark_mode(page, base_url, page_path):
             f"() => {font_colors}().every(c => c === '{palette['font']}')"
         )
         assert page.evaluate(font_colors) == [palette["font"]] * figures
+        # the figures sit on the page's own background, not on a box of another colour
+        assert set(page.evaluate(_OUTPUT_BACKGROUNDS)) == {"rgba(0, 0, 0, 0)"}
 
 
 class _Anchors(html.parser.HTMLParser):

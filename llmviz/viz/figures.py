@@ -131,8 +131,12 @@ def lines(
         fig.add_trace(
             go.Scatter(x=x, y=y, name=name, mode="lines+markers", line_color=color)
         )
-    fig.update_xaxes(title=x_title, type="log" if log_x else None)
-    fig.update_yaxes(title=y_title, type="log" if log_y else None)
+    fig.update_xaxes(
+        title=x_title, type="log" if log_x else None, exponentformat="power"
+    )
+    fig.update_yaxes(
+        title=y_title, type="log" if log_y else None, exponentformat="power"
+    )
     return style(fig, title)
 
 

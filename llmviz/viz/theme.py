@@ -34,7 +34,7 @@ def style(
         colorway=list(COLORS),
         legend=dict(bgcolor="rgba(0,0,0,0)"),
     )
-    lines = dict(gridcolor=LIGHT["grid"], zerolinecolor=LIGHT["grid"])
+    lines = dict(gridcolor=LIGHT["grid"], zerolinecolor=LIGHT["grid"], automargin=True)
     fig.update_xaxes(linecolor=LIGHT["grid"], **lines)
     fig.update_yaxes(linecolor=LIGHT["grid"], **lines)
     return fig
