@@ -90,7 +90,7 @@ class Explorer:
         self.widget = widgets.VBox([row, self.output])
         self.figure: go.Figure | None = None
         self.last_redraw_ms = float("nan")
-        self.redraw()  # a bad starting point raises here, before any control exists
+        self.redraw()  # a bad starting point raises here, before the controls are live
         for control in controls.values():
             control.observe(self._on_change, names="value")
 
