@@ -79,10 +79,17 @@ def setup(seed: int = 0) -> None:
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
     renderer = _set_plotly_renderer()
-    parts = [f"{name} {version}" for name, version in versions().items()]
+    found = versions()
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"
-    parts += [device, f"seed {seed}", f"plotly renderer {renderer}"]
-    print(" · ".join(parts[:4]) + "\n" + " · ".join(parts[4:]))
+    core = (
+        "python",
+        "llmviz",
+        "torch",
+        "numpy",
+    )  # two lines, so that both fit the page
+    rest = [f"{name} {v}" for name, v in found.items() if name not in core]
+    print(" · ".join(f"{name} {found[name]}" for name in core))
+    print(" · ".join([*rest, device, f"seed {seed}", f"plotly renderer {renderer}"]))
 
 
 class SourceCode:
