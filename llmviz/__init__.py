@@ -14,7 +14,15 @@ from llmviz.notebook import setup, show_source, versions
 __version__ = "0.1.0"
 __all__ = ["setup", "show_source", "versions", "__version__"]
 
-_SUBPACKAGES = {"attention", "viz", "widgets", "exercises", "measure"}
+_SUBPACKAGES = {
+    "attention",
+    "data",
+    "exercises",
+    "measure",
+    "tokenization",
+    "viz",
+    "widgets",
+}
 
 
 def __getattr__(name: str) -> Any:

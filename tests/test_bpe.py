@@ -1,0 +1,217 @@
+"""BPE training and encoding against Hugging Face ``tokenizers``, and the fast trainer
+against the textbook recount."""
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tokenizers import Regex, Tokenizer, models, pre_tokenizers, trainers
+
+from llmviz import data
+from llmviz.tokenization.bpe import BPE, readable
+from llmviz.tokenization.bpe_train import chunk_counts, train_bpe, train_bpe_recount
+from llmviz.tokenization.pretokenize import GPT2_PATTERN, bytes_to_unicode, split
+
+
+def hf_bpe(lines, vocab_size, byte_level=True, min_frequency=0, special_tokens=()):
+    """HF's trainer fed the same lines, with the same pre-tokenizer."""
+    tok = Tokenizer(models.BPE(unk_token=None if byte_level else "[UNK]"))
+    options = dict(
+        vocab_size=vocab_size,
+        min_frequency=min_frequency,
+        show_progress=False,
+        special_tokens=list(special_tokens),
+    )
+    if byte_level:
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(
+            add_prefix_space=False, use_regex=True
+        )
+        options["initial_alphabet"] = pre_tokenizers.ByteLevel.alphabet()
+    else:
+        tok.pre_tokenizer = pre_tokenizers.Split(
+            Regex(GPT2_PATTERN), behavior="isolated"
+        )
+    tok.train_from_iterator(lines, trainers.BpeTrainer(**options))
+    model = json.loads(tok.to_str())["model"]
+    return tok, model["vocab"], [tuple(m) for m in model["merges"]]
+
+
+CASES = [
+    ("english", data.python_docs(60_000).text, 900, True),
+    ("code", data.stdlib_code(150_000).text, 1200, True),
+    ("chinese bytes", data.chinese().text, 600, True),
+    ("chinese chars", data.chinese().text, 900, False),
+    ("english chars", data.python_docs(40_000).text, 700, False),
+]
+
+
+@pytest.mark.parametrize(
+    "name, text, vocab_size, byte_level", CASES, ids=[c[0] for c in CASES]
+)
+def test_merges_and_vocab_equal_hf(name, text, vocab_size, byte_level):
+    specials = () if byte_level else ("[UNK]",)
+    _, vocab, merges = hf_bpe(
+        text.splitlines(keepends=True), vocab_size, byte_level, special_tokens=specials
+    )
+    ours = train_bpe(text, vocab_size, byte_level=byte_level, special_tokens=specials)
+    assert ours.merges == merges
+    assert {token: i for i, token in enumerate(ours.vocab)} == vocab
+
+
+def test_min_frequency_and_special_tokens_equal_hf():
+    text = data.python_docs(30_000).text
+    specials = ("<|endoftext|>", "<pad>")
+    _, vocab, merges = hf_bpe(
+        text.splitlines(keepends=True), 5000, min_frequency=20, special_tokens=specials
+    )
+    ours = train_bpe(text, 5000, min_frequency=20, special_tokens=specials)
+    assert len(merges) < 5000 - 258  # min_frequency stopped it early
+    assert ours.merges == merges
+    assert {token: i for i, token in enumerate(ours.vocab)} == vocab
+
+
+# Few distinct letters make many ties, so the tie-break rule decides most merges.
+tie_heavy = st.lists(
+    st.text(alphabet="ab c\n", min_size=1, max_size=12), min_size=1, max_size=12
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=tie_heavy, extra=st.integers(1, 20))
+def test_fast_equals_recount_equals_hf_under_ties(lines, extra):
+    if not "".join(lines):
+        lines = ["a"]
+    fast = train_bpe(lines, 256 + extra)
+    assert fast.merges == train_bpe_recount(lines, 256 + extra).merges
+    assert fast.merges == hf_bpe(lines, 256 + extra)[2]
+
+
+def test_fast_equals_recount_on_prose():
+    text = data.python_docs(20_000).text
+    assert train_bpe(text, 420).merges == train_bpe_recount(text, 420).merges
+
+
+def test_encoding_equals_hf_on_held_out_text():
+    train, held_out = data.python_docs(80_000).split(0.7)
+    hf, _, _ = hf_bpe(train.splitlines(keepends=True), 1000)
+    ours = train_bpe(train, 1000)
+    for text in [
+        held_out,
+        data.chinese().text,
+        data.multilingual().text,
+        data.stdlib_code(30_000).text,
+    ]:
+        assert ours.encode(text) == hf.encode(text).ids
+
+
+def test_char_level_encoding_equals_hf_including_unknown_characters():
+    train = data.chinese().text
+    hf, _, _ = hf_bpe(
+        train.splitlines(keepends=True),
+        700,
+        byte_level=False,
+        special_tokens=("[UNK]",),
+    )
+    ours = train_bpe(train, 700, byte_level=False, special_tokens=("[UNK]",))
+    ours = BPE(ours.merges, ours.vocab, byte_level=False, unk_token="[UNK]")
+    text = "我们学习分词。Tokenizers 用 UTF-8！" + data.chinese().text[:200]
+    assert ours.encode(text) == hf.encode(text).ids
+    assert ours.vocab[ours.encode("Z")[0]] == "[UNK]"
+
+
+def test_chunk_counts_equal_hf_pre_tokenizer():
+    text = data.multilingual().text + data.stdlib_code(20_000).text
+    ours = chunk_counts(text)
+    hf = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    theirs = {}
+    for line in text.splitlines(keepends=True):
+        for chunk, _ in hf.pre_tokenize_str(line):
+            theirs[chunk] = theirs.get(chunk, 0) + 1
+    assert dict(ours) == theirs
+
+
+@settings(max_examples=80, deadline=None)
+@given(text=st.text(max_size=60))
+def test_byte_level_round_trips_any_text(text):
+    bpe = _small_bpe()
+    assert bpe.decode(bpe.encode(text)) == text
+    assert "".join(split(text)) == text
+
+
+_TRAINED = {}
+
+
+def _small_bpe():
+    if "bpe" not in _TRAINED:
+        _TRAINED["bpe"] = train_bpe(
+            data.python_docs(20_000).text + data.chinese().text, 700
+        )
+    return _TRAINED["bpe"]
+
+
+def test_truncated_equals_training_fewer_merges():
+    text = data.python_docs(20_000).text
+    full = train_bpe(text, 400)
+    small = train_bpe(text, 300)
+    cut = full.truncated(300 - 256)
+    assert cut.merges == small.merges and cut.vocab == small.vocab
+    assert cut.encode(text[:2000]) == small.encode(text[:2000])
+
+
+def test_bytes_to_unicode_is_gpt2s_table():
+    table = bytes_to_unicode()
+    assert sorted(table) == list(range(256)) and len(set(table.values())) == 256
+    # GPT-2 keeps the 188 printable bytes as themselves and shifts the other 68 past 255
+    kept = [b for b, c in table.items() if ord(c) == b]
+    assert len(kept) == 188 and all(
+        chr(b).isprintable() and not chr(b).isspace() for b in kept
+    )
+    assert sorted(ord(c) for b, c in table.items() if ord(c) != b) == list(
+        range(256, 256 + 68)
+    )
+    assert set(table.values()) == set(pre_tokenizers.ByteLevel.alphabet())
+
+
+def test_readable_marks_partial_characters():
+    table = bytes_to_unicode()
+    as_tokens = ["".join(table[b] for b in "你".encode()[:k]) for k in (2, 3)]
+    assert readable(as_tokens[0]) == "⟨e4 bd⟩" and readable(as_tokens[1]) == "你"
+
+
+def test_bad_input_is_refused_with_a_clear_message():
+    with pytest.raises(ValueError, match=r"vocab_size must be at least 256 .*got 100"):
+        train_bpe("hello", 100)
+    with pytest.raises(
+        ValueError,
+        match=r"vocab_size must be at least 5 \(the special tokens and the character alphabet\), got 3",
+    ):
+        train_bpe("hello", 3, byte_level=False, special_tokens=("[UNK]",))
+    for trainer in (train_bpe, train_bpe_recount):
+        with pytest.raises(ValueError, match="empty corpus"):
+            trainer("", 300)
+        with pytest.raises(ValueError, match="empty corpus"):
+            trainer([], 300)
+    with pytest.raises(
+        TypeError, match="corpus must be a str or an iterable of str, got bytes"
+    ):
+        train_bpe(b"hello", 300)
+    with pytest.raises(TypeError, match="vocab_size must be an integer"):
+        train_bpe("hello", 300.0)
+    bpe = _small_bpe()
+    with pytest.raises(
+        TypeError, match=r"text must be a str, got bytes \(decode bytes"
+    ):
+        bpe.encode(b"hello")
+    with pytest.raises(
+        ValueError, match="id 700 is not in the vocabulary: ids run from 0 to 699"
+    ):
+        bpe.decode([1, 700])
+    with pytest.raises(ValueError, match="id -1 is not in the vocabulary"):
+        bpe.decode([-1])
+    chars = train_bpe("hello", 10, byte_level=False)
+    with pytest.raises(
+        ValueError,
+        match="'z', which is not in the vocabulary, and this tokenizer has no unk_token",
+    ):
+        chars.encode("zoo")
