@@ -6,10 +6,14 @@ from llmviz.exercises.attention import (
     check_chunked_causal,
     check_sliding_window_pairs,
 )
+from llmviz.exercises.tokenization import check_count_pairs, check_merge, check_viterbi
 
 __all__ = [
     "CheckResult",
     "check_attention",
     "check_chunked_causal",
+    "check_count_pairs",
+    "check_merge",
     "check_sliding_window_pairs",
+    "check_viterbi",
 ]

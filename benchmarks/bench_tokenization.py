@@ -1,0 +1,159 @@
+"""Tokenization speed, measured side by side in one run: ratios, never absolute goals.
+
+1. Our incremental BPE trainer against the textbook recount (goal: >= 100x faster at 1 MB,
+   vocab 512).
+2. Our trainer against Hugging Face tokenizers' byte-level BpeTrainer on the same lines, with
+   identical merges (goal: within 1.5x at 5 MB, vocab 512, and within 2.5x at vocab 4096).
+3. Our byte-level encoder with the real GPT-2 and cl100k vocabularies against tiktoken
+   (throughput ratio reported; tiktoken is Rust, so no goal).
+
+The corpus is the standard library's sources (llmviz.data.stdlib_code), cut to 1 MB and 5 MB;
+its sha256 depends on the Python version and is printed. Each figure is the minimum over
+interleaved repeats, as ../shared/research/perf-anchors.md recommends on this box.
+Usage: python benchmarks/bench_tokenization.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+from llmviz import data
+from llmviz.tokenization import train_bpe, train_bpe_recount
+from llmviz.tokenization.byte_level import (
+    available,
+    load_cl100k,
+    load_gpt2,
+    tiktoken_reference,
+)
+
+
+def best_of(fns: dict, repeats: int) -> tuple[dict[str, float], dict]:
+    """Minimum seconds of each function over interleaved repeats, and the last results."""
+    best, results = {name: float("inf") for name in fns}, {}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            results[name] = fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best, results
+
+
+def hf_train(lines: list[str], vocab_size: int) -> list[tuple[str, str]]:
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    tok.train_from_iterator(lines, trainer)
+    return [tuple(m) for m in json.loads(tok.to_str())["model"]["merges"]]
+
+
+def verdict(ratio: float, goal: float, faster: bool) -> str:
+    met = ratio >= goal if faster else ratio <= goal
+    return f"(goal {'>=' if faster else '<='} {goal:g}x: {'met' if met else 'NOT met'})"
+
+
+def bench_recount(corpus: data.Corpus, vocab_size: int) -> None:
+    print(
+        f"== 1. incremental trainer vs textbook recount: {corpus}, vocab {vocab_size}"
+    )
+    times, results = best_of(
+        {
+            "recount": lambda: train_bpe_recount(corpus.text, vocab_size),
+            "ours": lambda v=vocab_size: train_bpe(corpus.text, v),
+        },
+        repeats=1,
+    )
+    assert results["ours"].merges == results["recount"].merges
+    ratio = times["recount"] / times["ours"]
+    print(
+        f"recount {times['recount']:.2f} s, ours {times['ours']:.3f} s: ours is {ratio:.0f}x faster {verdict(ratio, 100, True)}"
+    )
+    print("identical merges: yes\n")
+
+
+def bench_hf(corpus: data.Corpus, goals: dict[int, float], repeats: int) -> None:
+    threads = os.environ.get("RAYON_NUM_THREADS", f"all {os.cpu_count()} cores")
+    print(f"== 2. ours vs HF tokenizers BpeTrainer (byte-level, {threads}): {corpus}")
+    lines = corpus.text.splitlines(keepends=True)
+    for vocab_size, goal in goals.items():
+        times, results = best_of(
+            {
+                "hf": lambda v=vocab_size: hf_train(lines, v),
+                "ours": lambda v=vocab_size: train_bpe(corpus.text, v),
+            },
+            repeats=repeats,
+        )
+        same = results["ours"].merges == results["hf"]
+        ratio = times["ours"] / times["hf"]
+        print(
+            f"vocab {vocab_size:>5}: HF {times['hf']:.2f} s, ours {times['ours']:.2f} s, ratio {ratio:.2f} "
+            f"{verdict(ratio, goal, False)}; identical merges: {'yes' if same else 'NO'}"
+        )
+    print()
+
+
+def bench_encoders(texts: dict[str, str], repeats: int) -> None:
+    print("== 3. our byte-level encoder vs tiktoken (same ids); throughput in MB/s")
+    print(
+        f"{'vocabulary':<8} {'text':<12} {'tiktoken':>9} {'ours cold':>10} {'ours warm':>10} {'tiktoken / ours warm':>21}"
+    )
+    for name, load in {"gpt2": load_gpt2, "cl100k": load_cl100k}.items():
+        if not available(name):
+            print(f"{name}: not installed (an optional extra), skipped")
+            continue
+        ours, reference = load(), tiktoken_reference(name)
+        for label, text in texts.items():
+            megabytes = len(text.encode()) / 1e6
+            ours._cache.clear()
+            start = time.perf_counter()
+            ids = ours.encode(text)
+            cold = time.perf_counter() - start
+            times, results = best_of(
+                {
+                    "tiktoken": lambda r=reference, t=text: r.encode(
+                        t, disallowed_special=()
+                    ),
+                    "ours": lambda o=ours, t=text: o.encode(t),
+                },
+                repeats=repeats,
+            )
+            assert ids == results["ours"] == results["tiktoken"]
+            print(
+                f"{name:<8} {label:<12} {megabytes / times['tiktoken']:>9.1f} {megabytes / cold:>10.1f} "
+                f"{megabytes / times['ours']:>10.1f} {times['ours'] / times['tiktoken']:>20.1f}x"
+            )
+    print("(no goal: tiktoken is Rust; 'cold' includes filling our per-chunk cache)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="small corpora, for the test suite"
+    )
+    quick = parser.parse_args().quick
+    if quick:
+        bench_recount(data.stdlib_code(40_000), 300)
+        bench_hf(data.stdlib_code(200_000), {512: 1.5, 4096: 2.5}, repeats=1)
+        bench_encoders({"docs 100 KB": data.python_docs(100_000).text}, repeats=1)
+    else:
+        bench_recount(data.stdlib_code(1_000_000), 512)
+        bench_hf(data.stdlib_code(5_000_000), {512: 1.5, 4096: 2.5}, repeats=3)
+        bench_encoders(
+            {
+                "docs 460 KB": data.python_docs().text,
+                "code 1 MB": data.stdlib_code(1_000_000).text,
+            },
+            repeats=3,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""Chapter 1's check helpers accept right answers (our own trainer's pieces and a
+written-out Viterbi) and name the usual mistakes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import pairwise
+
+import pytest
+
+from llmviz.exercises import check_count_pairs, check_merge, check_viterbi
+from llmviz.tokenization.bpe_train import _merge
+
+
+def not_written(*args):
+    raise NotImplementedError
+
+
+def _weighted(chunks):
+    counts = Counter()
+    for chunk, n in chunks.items():
+        for pair in pairwise(chunk):
+            counts[pair] += n
+    return counts
+
+
+def merge_with_llmviz(symbols, pair):
+    """Our trainer's merge works on ids; map the strings to ids and back."""
+    names = sorted({*symbols, *pair})
+    ids = {s: i for i, s in enumerate(names)}
+    new_id = len(names)
+    merged = _merge([ids[s] for s in symbols], (ids[pair[0]], ids[pair[1]]), new_id)
+    return [pair[0] + pair[1] if i == new_id else names[i] for i in merged]
+
+
+def viterbi(text, scores):
+    best = [(0.0, [])] + [(float("-inf"), None)] * len(text)
+    for end in range(1, len(text) + 1):
+        for start in range(end):
+            piece = text[start:end]
+            if piece in scores and best[start][1] is not None:
+                score = best[start][0] + scores[piece]
+                if score > best[end][0]:
+                    best[end] = (score, best[start][1] + [piece])
+    return best[-1][1]
+
+
+@pytest.mark.parametrize(
+    ("check", "solution"),
+    [
+        (check_count_pairs, _weighted),
+        (check_merge, merge_with_llmviz),
+        (check_viterbi, viterbi),
+    ],
+)
+def test_checks_accept_correct_solutions(check, solution, capsys):
+    assert check(solution)
+    assert capsys.readouterr().out.startswith("✅")
+
+
+def _overlapping_merge(symbols, pair):
+    out = list(symbols)
+    for i in range(len(symbols) - 1):
+        if (symbols[i], symbols[i + 1]) == pair:
+            out[i] = pair[0] + pair[1]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("check", "wrong", "expected"),
+    [
+        (
+            check_count_pairs,
+            lambda chunks: _weighted(dict.fromkeys(chunks, 1)),
+            "Multiply by how often",
+        ),
+        (
+            check_count_pairs,
+            lambda chunks: Counter(
+                {p: n for c, n in chunks.items() for p in set(pairwise(c))}
+            ),
+            "overlaps too",
+        ),
+        (check_merge, _overlapping_merge, "should give"),
+        (check_merge, lambda s, p: s, "should give ['lo', 'w', 'e', 'r']"),
+        (
+            check_viterbi,
+            lambda text, scores: list(text),
+            "Keep the best score of every prefix",
+        ),
+        (check_viterbi, lambda text, scores: [text], "must be in the vocabulary"),
+        (check_count_pairs, not_written, "Not implemented yet"),
+        (
+            check_viterbi,
+            lambda text, scores: scores["zzz"],
+            "Your function raised KeyError",
+        ),
+        (
+            check_viterbi,
+            lambda text, scores: scores.get(text, 0.0),
+            "should return a list of pieces, got float",
+        ),
+    ],
+)
+def test_checks_name_the_mistake(check, wrong, expected, capsys):
+    assert not check(wrong)
+    printed = capsys.readouterr().out
+    assert printed.startswith("❌") and expected in printed
+
+
+def test_checks_refuse_what_is_not_a_function():
+    for check in (check_count_pairs, check_merge, check_viterbi):
+        with pytest.raises(TypeError, match="must be callable"):
+            check("not a function")
