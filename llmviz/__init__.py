@@ -9,10 +9,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from llmviz.notebook import setup, show_source, versions
+from llmviz.notebook import setup, show_source, table, versions
 
 __version__ = "0.1.0"
-__all__ = ["setup", "show_source", "versions", "__version__"]
+__all__ = ["setup", "show_source", "table", "versions", "__version__"]
 
 _SUBPACKAGES = {
     "attention",

@@ -131,3 +131,45 @@ def show_source(obj: Any) -> SourceCode:
     first = max(first, 1)  # a module's source starts at line 0
     location = f"{path.as_posix()}, lines {first}–{first + len(lines) - 1}"
     return SourceCode(name, location, "".join(lines))
+
+
+class Table:
+    """Rows of measurements that Jupyter, Colab and the site show as a table."""
+
+    def __init__(self, rows: list[dict[str, Any]], percent: tuple[str, ...]) -> None:
+        self.rows, self.percent = rows, percent
+
+    def _cell(self, column: str, value: Any) -> str:
+        if value is None:
+            return "–"
+        if isinstance(value, float):
+            return f"{value:.1%}" if column in self.percent else f"{value:,.3g}"
+        return f"{value:,}" if isinstance(value, int) else str(value)
+
+    def _repr_markdown_(self) -> str:
+        columns = list(self.rows[0])
+        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        for row in self.rows:
+            cells = (self._cell(c, row.get(c)).replace("|", "\\|") for c in columns)
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines) + "\n"
+
+    def __repr__(self) -> str:
+        return self._repr_markdown_()
+
+
+def table(rows: list[dict[str, Any]], percent: tuple[str, ...] = ()) -> Table:
+    """Show ``rows`` (dicts with the same keys) as a table; ``percent`` columns as %.
+
+    Floats keep three significant digits, integers get thousands separators.
+
+    >>> print(table([{"tokenizer": "char", "tokens": 1234, "OOV rate": 0.0123}],
+    ...             percent=("OOV rate",)))
+    | tokenizer | tokens | OOV rate |
+    |---|---|---|
+    | char | 1,234 | 1.2% |
+    """
+    rows = list(rows)
+    if not rows or not all(isinstance(row, dict) for row in rows):
+        raise ValueError(f"rows must be a non-empty list of dicts, got {rows!r:.60}")
+    return Table(rows, tuple(percent))

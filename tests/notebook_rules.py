@@ -24,13 +24,13 @@ def setup_cell_source() -> str:
     """The exact first cell of every chapter."""
     url, branch = repository()
     return (
-        "# In Colab, install llmviz from the book's repository (torch, NumPy, plotly and\n"
-        "# ipywidgets stay as Colab has them). Then seed every random generator and print\n"
-        "# the versions in use.\n"
+        "# In Colab, install llmviz from the book's repository, with the libraries it is\n"
+        "# checked against (torch, NumPy, plotly and ipywidgets stay as Colab has them).\n"
+        "# Then seed every random generator and print the versions in use.\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
-        f'    %pip install -q "llmviz @ git+{url}@{branch}"\n'
+        f'    %pip install -q "llmviz[references] @ git+{url}@{branch}"\n'
         "\n"
         "import llmviz\n"
         "\n"

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from tokenizers import Regex, Tokenizer, models, pre_tokenizers, trainers
 
 from llmviz import data
-from llmviz.tokenization.bpe import BPE, readable
+from llmviz.tokenization.bpe import readable
 from llmviz.tokenization.bpe_train import chunk_counts, train_bpe, train_bpe_recount
 from llmviz.tokenization.pretokenize import GPT2_PATTERN, bytes_to_unicode, split
 
@@ -113,8 +113,7 @@ def test_char_level_encoding_equals_hf_including_unknown_characters():
         byte_level=False,
         special_tokens=("[UNK]",),
     )
-    ours = train_bpe(train, 700, byte_level=False, special_tokens=("[UNK]",))
-    ours = BPE(ours.merges, ours.vocab, byte_level=False, unk_token="[UNK]")
+    ours = train_bpe(train, 700, byte_level=False, unk_token="[UNK]")
     text = "我们学习分词。Tokenizers 用 UTF-8！" + data.chinese().text[:200]
     assert ours.encode(text) == hf.encode(text).ids
     assert ours.vocab[ours.encode("Z")[0]] == "[UNK]"

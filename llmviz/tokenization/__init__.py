@@ -3,20 +3,31 @@
 Each tokenizer has ``encode``, ``decode``, ``pieces`` and ``vocab_size``
 (``base.Tokenizer``). Word and character baselines are in ``simple``, BPE in ``bpe``
 and ``bpe_train``, the real GPT-2 and cl100k vocabularies in ``byte_level``, WordPiece
-in ``wordpiece``, the Unigram language model in ``unigram`` and SentencePiece in
-``sentencepiece``.
+in ``wordpiece``, the Unigram language model in ``unigram`` and ``unigram_train``,
+SentencePiece in ``sentencepiece``, and the measurements that compare them in
+``compare``.
 """
 
 from llmviz.tokenization.base import Tokenizer
 from llmviz.tokenization.bpe import BPE
 from llmviz.tokenization.bpe_train import train_bpe, train_bpe_recount
+from llmviz.tokenization.sentencepiece import SentencePiece, train_sentencepiece
 from llmviz.tokenization.simple import CharLevel, WordLevel
+from llmviz.tokenization.unigram import Unigram
+from llmviz.tokenization.unigram_train import train_unigram
+from llmviz.tokenization.wordpiece import WordPiece, train_wordpiece
 
 __all__ = [
     "BPE",
     "CharLevel",
+    "SentencePiece",
     "Tokenizer",
+    "Unigram",
     "WordLevel",
+    "WordPiece",
     "train_bpe",
     "train_bpe_recount",
+    "train_sentencepiece",
+    "train_unigram",
+    "train_wordpiece",
 ]

@@ -74,9 +74,11 @@ class Tokenizer:
     """The interface: ``encode``, ``decode``, ``pieces`` and ``vocab_size``.
 
     Subclasses set ``name`` and implement ``encode``, ``decode`` and ``pieces``.
+    ``unk_id`` is the id of the unknown token, or None when every text can be encoded.
     """
 
     name = "tokenizer"
+    unk_id: int | None = None
 
     @property
     def vocab_size(self) -> int:

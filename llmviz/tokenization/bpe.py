@@ -60,6 +60,7 @@ class BPE(Tokenizer):
         if unk_token is not None and unk_token not in self.ids:
             raise ValueError(f"unk_token {unk_token!r} is not in the vocabulary")
         self.unk_token = unk_token
+        self.unk_id = None if unk_token is None else self.ids[unk_token]
         self._ranks: dict[tuple[int, int], tuple[int, int]] = {}
         for rank, (left, right) in enumerate(self.merges):
             pair = (self.ids[left], self.ids[right])

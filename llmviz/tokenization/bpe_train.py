@@ -122,7 +122,8 @@ def _result(
     merges: list[Pair],
     byte_level: bool,
     pattern: str,
-    special_tokens: Iterable[str],
+    special_tokens: tuple[str, ...],
+    unk_token: str | None,
 ) -> BPE:
     named = [(tokens[a], tokens[b]) for a, b in merges]
     return BPE(
@@ -130,8 +131,15 @@ def _result(
         tokens,
         byte_level=byte_level,
         pattern=pattern,
-        special_tokens=tuple(special_tokens),
+        special_tokens=special_tokens,
+        unk_token=unk_token,
     )
+
+
+def _specials(special_tokens: Iterable[str], unk_token: str | None) -> tuple[str, ...]:
+    """The special tokens, with ``unk_token`` last if it is not among them."""
+    extra = [] if unk_token is None else [unk_token]
+    return tuple(dict.fromkeys([*special_tokens, *extra]))
 
 
 def train_bpe_recount(
@@ -142,6 +150,7 @@ def train_bpe_recount(
     pattern: str = GPT2_PATTERN,
     min_frequency: int = 0,
     special_tokens: Iterable[str] = (),
+    unk_token: str | None = None,
 ) -> BPE:
     """The textbook loop: count every pair in every chunk, merge the best, repeat.
 
@@ -151,6 +160,7 @@ def train_bpe_recount(
     >>> train_bpe_recount("low lower lowest", 260).merges[:2]
     [('l', 'o'), ('lo', 'w')]
     """
+    special_tokens = _specials(special_tokens, unk_token)
     counts, tokens, ids = _start(
         corpus, vocab_size, pattern, byte_level, special_tokens
     )
@@ -165,7 +175,7 @@ def train_bpe_recount(
             break
         new_id = _add_merge(best, tokens, ids, merges)
         chunks = [_merge(chunk, best, new_id) for chunk in chunks]
-    return _result(tokens, merges, byte_level, pattern, special_tokens)
+    return _result(tokens, merges, byte_level, pattern, special_tokens, unk_token)
 
 
 def train_bpe(
@@ -176,11 +186,14 @@ def train_bpe(
     pattern: str = GPT2_PATTERN,
     min_frequency: int = 0,
     special_tokens: Iterable[str] = (),
+    unk_token: str | None = None,
 ) -> BPE:
     """Learn BPE merges with incremental pair counts; the same merges as the recount.
 
     ``byte_level=True`` starts from the 256 bytes (GPT-2), ``False`` from the
-    characters of the corpus. ``pattern`` is the pre-tokenizer's regular expression.
+    characters of the corpus; then ``unk_token`` (added to the special tokens) stands
+    for characters that training never saw. ``pattern`` is the pre-tokenizer's
+    regular expression.
 
     >>> bpe = train_bpe("low lower lowest", 260)
     >>> bpe.merges
@@ -188,6 +201,7 @@ def train_bpe(
     >>> bpe.encode("lowest") == bpe.encode("low") + bpe.encode("est")
     True
     """
+    special_tokens = _specials(special_tokens, unk_token)
     counts, tokens, ids = _start(
         corpus, vocab_size, pattern, byte_level, special_tokens
     )
@@ -213,7 +227,7 @@ def train_bpe(
         for p in changed:
             if pair_counts.get(p, 0) > 0:
                 heapq.heappush(heap, (-pair_counts[p], p))
-    return _result(tokens, merges, byte_level, pattern, special_tokens)
+    return _result(tokens, merges, byte_level, pattern, special_tokens, unk_token)
 
 
 def _apply(

@@ -74,21 +74,42 @@ def _is_punctuation(char: str) -> bool:
     )
 
 
-def bert_pretokenize(text: str) -> list[str]:
+# The CJK ideograph blocks that BERT puts spaces around, one character per word
+_CHINESE_BLOCKS = (
+    (0x4E00, 0x9FFF),
+    (0x3400, 0x4DBF),
+    (0x20000, 0x2A6DF),
+    (0x2A700, 0x2B73F),
+    (0x2B740, 0x2B81F),
+    (0x2B820, 0x2CEAF),
+    (0xF900, 0xFAFF),
+    (0x2F800, 0x2FA1F),
+)
+
+
+def _is_chinese(char: str) -> bool:
+    return any(low <= ord(char) <= high for low, high in _CHINESE_BLOCKS)
+
+
+def bert_pretokenize(text: str, split_chinese: bool = True) -> list[str]:
     """BERT's pre-tokenizer: split on whitespace, and make each punctuation mark a
-    word of its own (as HF ``BertPreTokenizer``).
+    word of its own (HF ``BertPreTokenizer``). With ``split_chinese``, each Chinese
+    character is a word too, as BERT's normalizer arranges (``handle_chinese_chars``).
 
     >>> bert_pretokenize("Don't stop, 2 tokens!")
     ['Don', "'", 't', 'stop', ',', '2', 'tokens', '!']
+    >>> bert_pretokenize("分词很难"), bert_pretokenize("分词很难", split_chinese=False)
+    (['分', '词', '很', '难'], ['分词很难'])
     """
     words: list[str] = []
     current: list[str] = []
     for char in check_text("text", text):
-        if char.isspace() or _is_punctuation(char):
+        alone = _is_punctuation(char) or (split_chinese and _is_chinese(char))
+        if char.isspace() or alone:
             if current:
                 words.append("".join(current))
                 current = []
-            if not char.isspace():
+            if alone:
                 words.append(char)
         else:
             current.append(char)
@@ -101,14 +122,14 @@ _HAN = regex.compile(r"\p{Han}")
 
 
 def words(text: str) -> list[str]:
-    """Word-level tokens: ``bert_pretokenize``, with runs of Chinese characters cut
-    into words by jieba's dictionary.
+    """Word-level tokens: ``bert_pretokenize`` without splitting Chinese, then runs of
+    Chinese characters cut into words by jieba's dictionary.
 
     >>> words("我们学习分词, fast!")
     ['我们', '学习', '分词', ',', 'fast', '!']
     """
     out: list[str] = []
-    for word in bert_pretokenize(text):
+    for word in bert_pretokenize(text, split_chinese=False):
         if _HAN.search(word):
             out.extend(w for w in _jieba().lcut(word) if not w.isspace())
         else:

@@ -21,6 +21,8 @@ UNK = "[UNK]"
 class _Lookup(Tokenizer):
     """A tokenizer that splits text into units and looks each one up."""
 
+    unk_id = 0
+
     def __init__(self, vocab: Sequence[str], name: str) -> None:
         self.vocab = [UNK, *(token for token in vocab if token != UNK)]
         self.ids = {token: i for i, token in enumerate(self.vocab)}

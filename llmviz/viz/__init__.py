@@ -4,6 +4,7 @@ static page."""
 from llmviz.viz.figures import bars, heatmap, lines, mask_heatmap, vectors
 from llmviz.viz.slider import slider_figure
 from llmviz.viz.theme import COLORS, DARK, LIGHT, style
+from llmviz.viz.tokens import lattice_figure, nbest_figure, token_boundaries
 
 __all__ = [
     "COLORS",
@@ -11,9 +12,12 @@ __all__ = [
     "LIGHT",
     "bars",
     "heatmap",
+    "lattice_figure",
     "lines",
     "mask_heatmap",
+    "nbest_figure",
     "slider_figure",
     "style",
+    "token_boundaries",
     "vectors",
 ]

@@ -1,0 +1,320 @@
+"""Tokenization figures: one box per token laid out like text, one arc per lattice edge,
+n-best bars in order, and the same traces whatever the input (so sliders work)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from llmviz.viz.slider import slider_figure
+from llmviz.viz.tokens import (
+    BOX_COLORS,
+    lattice_figure,
+    nbest_figure,
+    token_boundaries,
+    visible,
+)
+
+BOXES = slice(0, len(BOX_COLORS))  # the box traces come first
+TOKEN_TEXT, HEADERS = len(BOX_COLORS), len(BOX_COLORS) + 1
+EDGES, EDGE_POINTS, PATH, PATH_LABELS, NODES, CHARACTERS = range(6)
+
+
+def gaps(trace) -> int:
+    """How many NaN-separated shapes (rectangles, arcs) a trace draws."""
+    return int(np.isnan(np.asarray(trace.x, dtype=float)).sum())
+
+
+def lines_of(fig) -> list[float]:
+    """The line (y) of each token, in order."""
+    return list(fig.data[TOKEN_TEXT].y)
+
+
+def structure(fig) -> list[tuple]:
+    return [(trace.type, trace.mode, trace.fill) for trace in fig.data]
+
+
+def test_one_box_per_token_and_the_text_in_order():
+    rows = {"words": ["The", " cat", " sat"], "chars": list("The cat")}
+    fig = token_boundaries(rows, title="two tokenizers")
+    assert sum(gaps(trace) for trace in fig.data[BOXES]) == 3 + 7
+    assert list(fig.data[TOKEN_TEXT].text) == ["The", "·cat", "·sat", *"The·cat"]
+    assert list(fig.data[HEADERS].text) == [
+        "<b>words</b>: 3 tokens",
+        "<b>chars</b>: 7 tokens",
+    ]
+    assert fig.layout.title.text == "two tokenizers"
+    # rows given as (name, tokens) pairs draw the same figure
+    as_pairs = token_boundaries(list(rows.items()), title="two tokenizers")
+    assert as_pairs.to_json() == fig.to_json()
+
+
+def test_neighbouring_tokens_get_different_colours():
+    fig = token_boundaries({"x": list("abcdefghij")})
+    assert [gaps(trace) for trace in fig.data[BOXES]] == [3, 3, 2, 2]
+    assert [trace.line.color for trace in fig.data[BOXES]] == list(BOX_COLORS)
+    # light fills; the token text takes the layout's font colour (re-themed in dark mode)
+    assert all(trace.fillcolor.endswith("0.25)") for trace in fig.data[BOXES])
+    assert fig.data[TOKEN_TEXT].textfont.color is None
+
+
+def test_wide_characters_count_two_columns():
+    cjk = token_boundaries({"cjk": list("一二三四五六七八九十")}, width=10)
+    assert lines_of(cjk) == [1] * 5 + [2] * 5
+    ascii_row = token_boundaries({"ascii": list("abcdefghij")}, width=10)
+    assert lines_of(ascii_row) == [1] * 10
+    assert lines_of(token_boundaries({"w": ["ab", "cd", "ef"]}, width=3)) == [1, 2, 3]
+
+
+def test_whitespace_is_visible_and_a_newline_breaks_the_line():
+    assert visible(" a\tb\n\r") == "·a→b↵␍"
+    fig = token_boundaries({"t": ["one", "\n", "two", " ", "\tthree"]})
+    assert list(fig.data[TOKEN_TEXT].text) == ["one", "↵", "two", "·", "→three"]
+    assert lines_of(fig) == [1, 1, 2, 2, 2]
+
+
+def test_taller_for_more_lines_and_markup_is_shown_as_written():
+    short = token_boundaries({"t": ["a"] * 10}, width=10)
+    tall = token_boundaries({"t": ["a"] * 100}, width=10)
+    assert tall.layout.height > short.layout.height
+    fig = token_boundaries({"t": ["<b>", "&"]})
+    assert list(fig.data[TOKEN_TEXT].text) == ["&lt;b&gt;", "&amp;"]
+
+
+def test_hover_shows_the_token_its_id_and_its_bytes():
+    fig = token_boundaries({"bpe": ["你", " a"]}, ids={"bpe": [42, 7]})
+    first, second = fig.data[TOKEN_TEXT].hovertext
+    assert "'你'" in first and "id 42" in first and "3 bytes" in first
+    assert "' a'" in second and "id 7" in second and "2 bytes" in second
+    plain = token_boundaries({"bpe": ["a"]}).data[TOKEN_TEXT].hovertext[0]
+    assert "id" not in plain and "1 bytes" in plain
+
+
+def test_same_traces_for_any_input_so_sliders_work():
+    small = token_boundaries({"a": ["x"]})
+    empty = token_boundaries({"a": [], "b": []})
+    big = token_boundaries({f"row {k}": ["tok"] * 500 for k in range(4)})
+    assert structure(small) == structure(empty) == structure(big)
+    assert sum(gaps(trace) for trace in big.data[BOXES]) == 2000
+
+
+def test_min_lines_reserves_room_for_taller_slider_frames():
+    short, tall = ["a"] * 3, ["bb"] * 60  # 1 line and 3 lines at width 48
+    plain = slider_figure(
+        lambda n: {"t": [short, tall][n]}, "n", [0, 1], draw=token_boundaries
+    )
+    bottom = plain.layout.yaxis.range[0]  # the y axis runs down from line 0
+    assert max(plain.frames[1].data[TOKEN_TEXT].y) > bottom  # cut off without room
+    roomy = slider_figure(
+        lambda n: {"t": [short, tall][n]},
+        "n",
+        [0, 1],
+        draw=lambda rows: token_boundaries(rows, min_lines=5),
+    )
+    assert max(roomy.frames[1].data[TOKEN_TEXT].y) < roomy.layout.yaxis.range[0]
+    assert roomy.layout.height > plain.layout.height
+
+
+def test_a_merge_step_slider_over_token_lists_of_different_lengths():
+    steps = [["l", "o", "w", "e", "r"], ["lo", "w", "e", "r"], ["low", "er"]]
+    fig = slider_figure(
+        lambda step: {"BPE": steps[step]}, "step", [0, 1, 2], draw=token_boundaries
+    )
+    texts = [list(frame.data[TOKEN_TEXT].text) for frame in fig.frames]
+    assert texts == steps
+    assert [frame.data[HEADERS].text[0][-8:] for frame in fig.frames] == [
+        "5 tokens",
+        "4 tokens",
+        "2 tokens",
+    ]
+
+
+LATTICE_TEXT = "▁unrelated"
+LATTICE_EDGES = [
+    (0, 1, "▁", -5.0),
+    (0, 3, "▁un", -4.0),
+    (1, 3, "un", -6.0),
+    (3, 10, "related", -7.5),
+    (3, 6, "rel", -8.0),
+    (6, 10, "ated", -9.0),
+    (0, 10, "▁unrelated", -12.0),
+]
+
+
+def test_lattice_draws_one_arc_per_edge_and_highlights_the_path():
+    path = [(0, 3), (3, 10)]
+    fig = lattice_figure(LATTICE_TEXT, LATTICE_EDGES, path)
+    assert gaps(fig.data[EDGES]) == len(LATTICE_EDGES)
+    assert len(fig.data[EDGE_POINTS].x) == len(LATTICE_EDGES)
+    assert "log p = -7.500" in fig.data[EDGE_POINTS].hovertext[3]
+    assert gaps(fig.data[PATH]) == len(path)
+    x = np.asarray(fig.data[PATH].x, dtype=float)
+    arcs = np.split(x, np.flatnonzero(np.isnan(x)) + 1)[:-1]
+    spans = [
+        (arc[0] * 10, arc[-2] * 10) for arc in arcs
+    ]  # positions are scaled by 1/10
+    assert np.allclose(spans, path)  # each highlighted arc spans one piece of the path
+    assert list(fig.data[PATH_LABELS].text) == ["▁un", "related"]
+    assert list(fig.data[NODES].text) == list(range(11))
+    assert "".join(fig.data[CHARACTERS].text) == LATTICE_TEXT
+    assert fig.layout.title.text == "best path ▁un|related: log p = -11.50"
+
+
+def test_lattice_keeps_its_traces_for_any_text():
+    small = lattice_figure("ab", [(0, 2, "ab", -1.0)], [(0, 2)])
+    big = lattice_figure(LATTICE_TEXT, LATTICE_EDGES, [(0, 10)], title="t")
+    assert structure(small) == structure(big)
+    texts = ["ab", "abc"]
+    edges = {t: [(i, i + 1, c, -1.0) for i, c in enumerate(t)] for t in texts}
+    fig = slider_figure(
+        lambda text: (text, edges[text], [edge[:2] for edge in edges[text]]),
+        "text",
+        texts,
+        draw=lambda lattice: lattice_figure(*lattice),
+    )
+    assert [len(frame.data[NODES].x) for frame in fig.frames] == [3, 4]
+    # every text is drawn inside the same fixed axes, so no frame is cut off
+    for frame in fig.frames:
+        assert max(frame.data[NODES].x) <= fig.layout.xaxis.range[1]
+        assert (
+            np.nanmax(np.asarray(frame.data[EDGES].y, float))
+            <= fig.layout.yaxis.range[1]
+        )
+
+
+def test_nbest_bars_best_first():
+    fig = nbest_figure(
+        [
+            (["▁un", "related"], 0.2),
+            (["▁unrelated"], 0.7),
+            (["▁", "un", "related"], 0.1),
+        ]
+    )
+    bars = fig.data[0]
+    assert list(bars.y) == ["▁unrelated", "▁un|related", "▁|un|related"]
+    assert list(bars.x) == sorted(bars.x, reverse=True) == [0.7, 0.2, 0.1]
+    assert fig.layout.yaxis.autorange == "reversed"  # the first bar at the top
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda: token_boundaries({}),
+            ValueError,
+            r"rows must map tokenizer names to tokens, got none",
+        ),
+        (
+            lambda: token_boundaries({"a": "abc"}),
+            TypeError,
+            r"rows\['a'\] must be a list of str tokens, got 'abc'",
+        ),
+        (
+            lambda: token_boundaries({"a": ["x", 3]}),
+            TypeError,
+            r"rows\['a'\]\[1\] must be a str, got 3 \(int\)",
+        ),
+        (
+            lambda: token_boundaries({"a": ["x"]}, width=0),
+            ValueError,
+            r"width must be an integer >= 1, got 0",
+        ),
+        (
+            lambda: token_boundaries({"a": ["x"]}, width=2.5),
+            TypeError,
+            r"width must be an integer, got 2.5",
+        ),
+        (
+            lambda: token_boundaries({"a": ["x"]}, min_lines=-1),
+            ValueError,
+            r"min_lines must be an integer >= 0, got -1",
+        ),
+        (
+            lambda: token_boundaries({"a": ["x"]}, ids={"a": [1, 2]}),
+            ValueError,
+            r"ids\['a'\] has 2 ids but rows\['a'\] has 1 tokens",
+        ),
+        (
+            lambda: token_boundaries({"a": ["x"]}, ids={"b": [1]}),
+            ValueError,
+            r"ids names 'b', which is not one of the rows",
+        ),
+        (
+            lambda: lattice_figure("", [], []),
+            ValueError,
+            r"text must be a non-empty str, got ''",
+        ),
+        (
+            lambda: lattice_figure("ab", [(0, 3, "abc", -1.0)], [(0, 3)]),
+            ValueError,
+            r"edges\[0\] = \(0, 3, 'abc', -1.0\) is out of range: need 0 <= start < end <= len\(text\) = 2",
+        ),
+        (
+            lambda: lattice_figure("ab", [(1, 1, "", -1.0)], []),
+            ValueError,
+            r"edges\[0\] = .* is out of range",
+        ),
+        (
+            lambda: lattice_figure("ab", [(0, 2, "ab")], [(0, 2)]),
+            TypeError,
+            r"edges\[0\] must be \(start, end, piece, score\)",
+        ),
+        (
+            lambda: lattice_figure("ab", [(0, 2, "ab", "high")], [(0, 2)]),
+            TypeError,
+            r"edges\[0\] score must be a real number, got 'high'",
+        ),
+        (
+            lambda: lattice_figure(
+                "ab", [(0, 1, "a", -1.0), (1, 2, "b", -1.0)], [(0, 1)]
+            ),
+            ValueError,
+            r"path must end at len\(text\) = 2, not 1",
+        ),
+        (
+            lambda: lattice_figure(
+                "ab", [(0, 1, "a", -1.0), (1, 2, "b", -1.0)], [(1, 2)]
+            ),
+            ValueError,
+            r"path must cover text\[0:2\] with contiguous spans, but path\[0\] = \(1, 2\) is not \(0, end > 0\)",
+        ),
+        (
+            lambda: lattice_figure("ab", [(0, 1, "a", -1.0)], [(0, 2)]),
+            ValueError,
+            r"path\[0\] = \(0, 2\) is not one of the edges",
+        ),
+        (
+            lambda: nbest_figure([]),
+            ValueError,
+            r"segmentations must hold \(pieces, probability\) pairs: \[\]",
+        ),
+        (
+            lambda: nbest_figure([(["a"], 1.5)]),
+            ValueError,
+            r"segmentations\[0\] probability must be in \[0, 1\], got 1.5",
+        ),
+        (
+            lambda: nbest_figure([(["a"], -0.1)]),
+            ValueError,
+            r"segmentations\[0\] probability must be in \[0, 1\], got -0.1",
+        ),
+        (
+            lambda: nbest_figure([(["a"], float("nan"))]),
+            ValueError,
+            r"probability must be in \[0, 1\], got nan",
+        ),
+        (
+            lambda: nbest_figure([("ab", 0.5)]),
+            TypeError,
+            r"segmentations\[0\] pieces must be a list of str: 'ab'",
+        ),
+        (
+            lambda: nbest_figure([(["a"], 0.5), (["a"], 0.2)]),
+            ValueError,
+            r"segmentations must all differ, but some repeat",
+        ),
+    ],
+)
+def test_bad_input_is_named_in_the_error(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
