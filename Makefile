@@ -40,10 +40,11 @@ _build/.llmviz-sources: $(shell find llmviz -name '*.py')
 	rm -rf _build/.jupyter_cache _build/.doctrees
 	mkdir -p _build && touch $@
 
-# Sphinx does not overwrite a static file it copied before, so they are copied afresh each time.
+# Sphinx neither overwrites a static file it copied before nor copies anything when no page
+# changed, so our static files are copied over after each build.
 site: $(INSTALLED) _static/plotly.min.js _site_assets/mathjax/tex-svg-full.js _build/.llmviz-sources
-	rm -rf _build/html/_static
 	LLMVIZ_BOOK=1 $(BIN)/jupyter-book build -W -n --keep-going .
+	cp _static/* _build/html/_static/
 
 serve:
 	@test -f _build/html/index.html || { echo "No site yet: run 'make book' first"; exit 1; }
