@@ -58,7 +58,7 @@ unit: $(INSTALLED) $(WIDGETS7)/.installed
 	$(BIN)/pytest -m "not site" --doctest-modules llmviz tests
 
 notebooks: $(INSTALLED)
-	$(BIN)/pytest -p tests.conftest --nbval-lax --nbval-current-env notebooks/
+	$(BIN)/pytest -p tests.conftest --nbval-lax --nbval-current-env --nbval-cell-timeout=300 notebooks/
 
 site-test: site
 	$(BIN)/pytest -m site tests/test_site.py

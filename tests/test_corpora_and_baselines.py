@@ -106,6 +106,7 @@ def test_measure_by_hand():
     result = measure(tok, "ab\nba c\n")
     assert result == {
         "tokens": 6,
+        "characters": 6,
         "fertility": 2.0,
         "bytes per token": 1.0,
         "unknown rate": 2 / 6,

@@ -15,6 +15,7 @@ from typing import Any
 
 from llmviz._checks import check_callable
 from llmviz.exercises._check import CheckResult, call, report
+from llmviz.tokenization.bpe_train import merge_symbols
 
 
 def _chunk_cases() -> list[dict[tuple[str, ...], int]]:
@@ -68,18 +69,6 @@ def check_count_pairs(count_pairs: Callable[[dict], Any]) -> CheckResult:
     return report(True, "Correct: your pair counts equal the reference on every case.")
 
 
-def _merge(symbols: list[str], pair: tuple[str, str]) -> list[str]:
-    out, i = [], 0
-    while i < len(symbols):
-        if tuple(symbols[i : i + 2]) == pair:
-            out.append(pair[0] + pair[1])
-            i += 2
-        else:
-            out.append(symbols[i])
-            i += 1
-    return out
-
-
 def check_merge(
     merge: Callable[[list[str], tuple[str, str]], list[str]],
 ) -> CheckResult:
@@ -98,7 +87,7 @@ def check_merge(
         got, failure = call(merge, list(symbols), pair)
         if failure:
             return report(False, failure)
-        expected = _merge(symbols, pair)
+        expected = merge_symbols(symbols, pair, pair[0] + pair[1])
         if list(got or []) != expected:
             hint = (
                 " Merged pieces must not overlap: after a merge, skip both."

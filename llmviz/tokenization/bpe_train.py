@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from itertools import pairwise
+from typing import TypeVar
 
 from llmviz._checks import check_int
 from llmviz.tokenization.base import corpus_lines
@@ -34,6 +35,7 @@ from llmviz.tokenization.bpe import BPE
 from llmviz.tokenization.pretokenize import GPT2_PATTERN, _compiled, bytes_to_unicode
 
 Pair = tuple[int, int]
+T = TypeVar("T")
 
 
 def chunk_counts(
@@ -104,12 +106,17 @@ def _add_merge(
     return ids[merged]
 
 
-def _merge(symbols: list[int], pair: Pair, new_id: int) -> list[int]:
-    """Replace each occurrence of ``pair``, left to right, without overlaps."""
+def merge_symbols(symbols: Sequence[T], pair: tuple[T, T], merged: T) -> list[T]:
+    """Replace each occurrence of ``pair`` by ``merged``, left to right, without
+    overlaps. Symbols may be ids or strings.
+
+    >>> merge_symbols(list("aaab"), ("a", "a"), "aa")
+    ['aa', 'a', 'b']
+    """
     out, i, last = [], 0, len(symbols) - 1
     while i <= last:
         if i < last and symbols[i] == pair[0] and symbols[i + 1] == pair[1]:
-            out.append(new_id)
+            out.append(merged)
             i += 2
         else:
             out.append(symbols[i])
@@ -174,7 +181,7 @@ def train_bpe_recount(
         if pairs[best] < min_frequency:
             break
         new_id = _add_merge(best, tokens, ids, merges)
-        chunks = [_merge(chunk, best, new_id) for chunk in chunks]
+        chunks = [merge_symbols(chunk, best, new_id) for chunk in chunks]
     return _result(tokens, merges, byte_level, pattern, special_tokens, unk_token)
 
 

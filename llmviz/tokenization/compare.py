@@ -18,14 +18,15 @@ from llmviz.tokenization.pretokenize import words
 
 
 def measure(tokenizer: Tokenizer, text: str) -> dict[str, float]:
-    """Tokens, fertility, bytes per token and unknown rate of ``tokenizer`` on ``text``.
+    """Tokens, characters, fertility, bytes per token and unknown rate on ``text``.
 
     Each line is encoded on its own, without its line break, as sentencepiece reads
     text, so that every tokenizer is measured on exactly the same characters.
 
     >>> from llmviz.tokenization import CharLevel
     >>> measure(CharLevel.train("abc"), "abd cab")
-    {'tokens': 7, 'fertility': 3.5, 'bytes per token': 1.0, 'unknown rate': 0.2857...}
+    {'tokens': 7, 'characters': 7, 'fertility': 3.5, 'bytes per token': 1.0, \
+'unknown rate': 0.2857...}
     """
     lines = [line for line in check_text("text", text).splitlines() if line]
     ids = [i for line in lines for i in tokenizer.encode(line)]
@@ -35,6 +36,7 @@ def measure(tokenizer: Tokenizer, text: str) -> dict[str, float]:
     num_words = sum(len(words(line)) for line in lines)
     return {
         "tokens": len(ids),
+        "characters": sum(map(len, lines)),
         "fertility": len(ids) / max(1, num_words),
         "bytes per token": sum(len(line.encode("utf-8")) for line in lines) / len(ids),
         "unknown rate": unknown / len(ids),

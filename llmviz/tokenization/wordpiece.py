@@ -17,6 +17,7 @@ from itertools import pairwise
 
 from llmviz._checks import check_int
 from llmviz.tokenization.base import Tokenizer, check_ids, check_text, corpus_lines
+from llmviz.tokenization.bpe_train import merge_symbols
 from llmviz.tokenization.pretokenize import bert_pretokenize
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
@@ -149,15 +150,7 @@ def merge_pair(symbols: list[str], a: str, b: str, prefix: str = "##") -> list[s
     >>> merge_pair(["h", "##u", "##g"], "##u", "##g")
     ['h', '##ug']
     """
-    merged, out, i = a + b.removeprefix(prefix), [], 0
-    while i < len(symbols):
-        if symbols[i] == a and i + 1 < len(symbols) and symbols[i + 1] == b:
-            out.append(merged)
-            i += 2
-        else:
-            out.append(symbols[i])
-            i += 1
-    return out
+    return merge_symbols(symbols, (a, b), a + b.removeprefix(prefix))
 
 
 class _PairCounts:

@@ -2,9 +2,10 @@
 static page."""
 
 from llmviz.viz.figures import bars, heatmap, lines, mask_heatmap, vectors
+from llmviz.viz.lattice import lattice_figure, nbest_figure
 from llmviz.viz.slider import slider_figure
 from llmviz.viz.theme import COLORS, DARK, LIGHT, style
-from llmviz.viz.tokens import lattice_figure, nbest_figure, token_boundaries
+from llmviz.viz.tokens import token_boundaries
 
 __all__ = [
     "COLORS",
