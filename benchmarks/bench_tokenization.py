@@ -6,6 +6,8 @@
    identical merges (goal: within 1.5x at 5 MB, vocab 512, and within 2.5x at vocab 4096).
 3. Our byte-level encoder with the real GPT-2 and cl100k vocabularies against tiktoken
    (throughput ratio reported; tiktoken is Rust, so no goal).
+4. The chapter's live explorers: compute + draw + the figure's JSON, as a redraw costs in a
+   kernel (goal: < 50 ms), with tokenizers trained as on the page.
 
 The corpus is the standard library's sources (llmviz.data.stdlib_code), cut to 1 MB and 5 MB;
 its sha256 depends on the Python version and is printed. Each figure is the minimum over
@@ -18,17 +20,32 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import time
 
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
-from llmviz import data
-from llmviz.tokenization import train_bpe, train_bpe_recount
+from llmviz import data, viz
+from llmviz.tokenization import (
+    CharLevel,
+    WordLevel,
+    train_bpe,
+    train_bpe_recount,
+    train_sentencepiece,
+    train_wordpiece,
+)
 from llmviz.tokenization.byte_level import (
     available,
     load_cl100k,
     load_gpt2,
     tiktoken_reference,
+)
+from llmviz.tokenization.views import (
+    after_merges,
+    compression_curve,
+    nbest_probabilities,
+    tokenize_all,
+    word_lattice,
 )
 
 
@@ -133,6 +150,55 @@ def bench_encoders(texts: dict[str, str], repeats: int) -> None:
     print("(no goal: tiktoken is Rust; 'cold' includes filling our per-chunk cache)")
 
 
+def bench_redraw(quick: bool) -> None:
+    print(
+        "\n== live explorer redraw: compute + draw + the figure's JSON (what a kernel sends)"
+    )
+    english = data.python_docs(60_000).text[:48_000]
+    bpe, big = train_bpe(english, 1000), train_bpe(english, 3000)
+    unigram = train_sentencepiece(english[:25_000], 600).model
+    tokenizers = {
+        "word": WordLevel.train(english),
+        "char": CharLevel.train(english),
+        "BPE": bpe,
+        "WordPiece": train_wordpiece(english, 1000),
+        "SentencePiece": train_sentencepiece(english, 1000),
+    }
+    tokenizers |= {
+        name: load()
+        for name, load in {"gpt2": load_gpt2, "cl100k": load_cl100k}.items()
+        if available(name)
+    }
+    sizes = [256, 300, 400, 600, 800, 1000, 1500, 2000, 3000]
+    typed = "我们在学习大语言模型的分词方法。Tokenizers split text, don't they? 🙂"
+    explorers = {
+        "BPE after 600 merges": lambda: viz.token_boundaries(
+            after_merges(bpe, typed, 600)
+        ),
+        f"every tokenizer ({len(tokenizers)})": lambda: viz.token_boundaries(
+            tokenize_all(typed, tokenizers), width=56
+        ),
+        "Unigram lattice": lambda: viz.lattice_figure(
+            *word_lattice(unigram, "understanding")
+        ),
+        "Unigram 10-best": lambda: viz.nbest_figure(
+            nbest_probabilities(unigram, "understanding", 10)
+        ),
+        "compression curve": lambda: viz.lines(
+            sizes, {"your text": compression_curve(big, typed, sizes)}
+        ),
+    }
+    for name, redraw in explorers.items():
+        samples = []
+        for _ in range(5 if quick else 30):
+            start = time.perf_counter()
+            redraw().to_json()
+            samples.append(1e3 * (time.perf_counter() - start))
+        print(
+            f"{name:<28} min {min(samples):6.1f} ms  median {statistics.median(samples):6.1f} ms  (goal < 50 ms)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -143,6 +209,7 @@ def main() -> None:
         bench_recount(data.stdlib_code(40_000), 300)
         bench_hf(data.stdlib_code(200_000), {512: 1.5, 4096: 2.5}, repeats=1)
         bench_encoders({"docs 100 KB": data.python_docs(100_000).text}, repeats=1)
+        bench_redraw(quick)
     else:
         bench_recount(data.stdlib_code(1_000_000), 512)
         bench_hf(data.stdlib_code(5_000_000), {512: 1.5, 4096: 2.5}, repeats=3)
