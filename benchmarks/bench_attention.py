@@ -13,13 +13,13 @@ Usage: python benchmarks/bench_attention.py [--quick]
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import time
 
 import torch
 import torch.nn.functional as F
+from redraw import print_redraw_times  # benchmarks/redraw.py, beside this script
 
 from llmviz import viz
 from llmviz.attention import MASK_NAMES, composed_mask, example_weights, masks
@@ -84,9 +84,6 @@ def bench_sdpa(quick: bool) -> None:
 
 
 def bench_redraw(quick: bool) -> None:
-    print(
-        "\n== live explorer redraw: compute + draw + the figure's JSON (what a kernel sends)"
-    )
     explorers = {
         "mask composition, seq_len 48": lambda: viz.mask_heatmap(
             composed_mask(
@@ -97,15 +94,7 @@ def bench_redraw(quick: bool) -> None:
             example_weights(1024, num_keys=32)
         ),
     }
-    for name, redraw in explorers.items():
-        samples = []
-        for _ in range(5 if quick else 30):
-            start = time.perf_counter()
-            redraw().to_json()
-            samples.append(1e3 * (time.perf_counter() - start))
-        print(
-            f"{name:<32} min {min(samples):6.1f} ms  median {statistics.median(samples):6.1f} ms  (goal < 50 ms)"
-        )
+    print_redraw_times(explorers, quick)
 
 
 def bench_import(quick: bool) -> None:

@@ -20,9 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import time
 
+from redraw import print_redraw_times  # benchmarks/redraw.py, beside this script
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
 from llmviz import data, viz
@@ -151,9 +151,6 @@ def bench_encoders(texts: dict[str, str], repeats: int) -> None:
 
 
 def bench_redraw(quick: bool) -> None:
-    print(
-        "\n== live explorer redraw: compute + draw + the figure's JSON (what a kernel sends)"
-    )
     english = data.python_docs(60_000).text[:48_000]
     bpe, big = train_bpe(english, 1000), train_bpe(english, 3000)
     unigram = train_sentencepiece(english[:25_000], 600).model
@@ -188,15 +185,7 @@ def bench_redraw(quick: bool) -> None:
             sizes, {"your text": compression_curve(big, typed, sizes)}
         ),
     }
-    for name, redraw in explorers.items():
-        samples = []
-        for _ in range(5 if quick else 30):
-            start = time.perf_counter()
-            redraw().to_json()
-            samples.append(1e3 * (time.perf_counter() - start))
-        print(
-            f"{name:<28} min {min(samples):6.1f} ms  median {statistics.median(samples):6.1f} ms  (goal < 50 ms)"
-        )
+    print_redraw_times(explorers, quick)
 
 
 def main() -> None:
