@@ -8,7 +8,13 @@ from itertools import pairwise
 
 import pytest
 
-from llmviz.exercises import check_count_pairs, check_merge, check_viterbi
+from llmviz.exercises import (
+    check_count_pairs,
+    check_merge,
+    check_viterbi,
+    check_wordpiece,
+)
+from llmviz.exercises.tokenization import _greedy
 
 
 def not_written(*args):
@@ -48,12 +54,25 @@ def viterbi(text, scores):
     return best[-1][1]
 
 
+def wordpiece_recursive(word, vocab, first=True):
+    """WordPiece written another way: the longest known head, then the rest."""
+    if not word:
+        return []
+    for end in range(len(word), 0, -1):
+        head = word[:end] if first else "##" + word[:end]
+        if head in vocab:
+            rest = wordpiece_recursive(word[end:], vocab, first=False)
+            return ["[UNK]"] if rest == ["[UNK]"] else [head, *rest]
+    return ["[UNK]"]
+
+
 @pytest.mark.parametrize(
     ("check", "solution"),
     [
         (check_count_pairs, _weighted),
         (check_merge, merge_written_out),
         (check_viterbi, viterbi),
+        (check_wordpiece, wordpiece_recursive),
     ],
 )
 def test_checks_accept_correct_solutions(check, solution, capsys):
@@ -92,6 +111,22 @@ def _overlapping_merge(symbols, pair):
             "Keep the best score of every prefix",
         ),
         (check_viterbi, lambda text, scores: [text], "must be in the vocabulary"),
+        (
+            check_wordpiece,
+            lambda w, v: _greedy(w, v, whole_word=False),
+            "the whole word is one [UNK]",
+        ),
+        (
+            check_wordpiece,
+            lambda w, v: _greedy(w, v, longest=False),
+            "try the longest piece first",
+        ),
+        (
+            check_wordpiece,
+            lambda w, v: _greedy(w, v, prefix=""),
+            "with the ## prefix",
+        ),
+        (check_wordpiece, lambda w, v: [w], "Cut a short word by hand"),
         (check_count_pairs, not_written, "Not implemented yet"),
         (
             check_viterbi,
@@ -112,6 +147,6 @@ def test_checks_name_the_mistake(check, wrong, expected, capsys):
 
 
 def test_checks_refuse_what_is_not_a_function():
-    for check in (check_count_pairs, check_merge, check_viterbi):
+    for check in (check_count_pairs, check_merge, check_viterbi, check_wordpiece):
         with pytest.raises(TypeError, match="must be callable"):
             check("not a function")

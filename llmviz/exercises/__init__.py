@@ -6,7 +6,12 @@ from llmviz.exercises.attention import (
     check_chunked_causal,
     check_sliding_window_pairs,
 )
-from llmviz.exercises.tokenization import check_count_pairs, check_merge, check_viterbi
+from llmviz.exercises.tokenization import (
+    check_count_pairs,
+    check_merge,
+    check_viterbi,
+    check_wordpiece,
+)
 
 __all__ = [
     "CheckResult",
@@ -16,4 +21,5 @@ __all__ = [
     "check_merge",
     "check_sliding_window_pairs",
     "check_viterbi",
+    "check_wordpiece",
 ]

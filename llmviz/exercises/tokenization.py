@@ -16,6 +16,7 @@ from typing import Any
 from llmviz._checks import check_callable
 from llmviz.exercises._check import CheckResult, call, report
 from llmviz.tokenization.bpe_train import merge_symbols
+from llmviz.tokenization.wordpiece import WordPiece
 
 
 def _chunk_cases() -> list[dict[tuple[str, ...], int]]:
@@ -153,3 +154,92 @@ def check_viterbi(viterbi: Callable[[str, dict[str, float]], list[str]]) -> Chec
                 "extend it by every piece that ends at the next position.",
             )
     return report(True, "Correct: your segmentation is the best one on every case.")
+
+
+def _wordpiece_cases() -> list[tuple[str, set[str]]]:
+    vocab = {
+        "un",
+        "##aff",
+        "##able",
+        "a",
+        "##a",
+        "##b",
+        "##ab",
+        "##le",
+        "token",
+        "##izer",
+        "##s",
+    }
+    words = ["unaffable", "tokenizers", "a", "ab", "aab", "unable", "tokenx", "xyz"]
+    return [(word, vocab) for word in words]
+
+
+def _wordpiece_reference(word: str, vocab: set[str]) -> list[str]:
+    ids = {piece: i for i, piece in enumerate(["[UNK]", *sorted(vocab)])}
+    return WordPiece(ids).tokenize_word(word)
+
+
+def _greedy(
+    word: str,
+    vocab: set[str],
+    longest: bool = True,
+    prefix: str = "##",
+    whole_word: bool = True,
+) -> list[str]:
+    """WordPiece with switches that reproduce the usual mistakes, to name them."""
+    pieces, start = [], 0
+    while start < len(word):
+        ends = (
+            range(len(word), start, -1) if longest else range(start + 1, len(word) + 1)
+        )
+        for end in ends:
+            piece = word[start:end] if start == 0 else prefix + word[start:end]
+            if piece in vocab:
+                pieces.append(piece)
+                break
+        else:
+            if whole_word:
+                return ["[UNK]"]
+            pieces.append("[UNK]")
+            end = start + 1
+        start = end
+    return pieces
+
+
+WORDPIECE_MISTAKES = {
+    "When any position has no match, the whole word is one [UNK].": {
+        "whole_word": False
+    },
+    "Pieces after the first are looked up with the ## prefix.": {"prefix": ""},
+    "At each position, try the longest piece first.": {"longest": False},
+}
+
+
+def _wordpiece_hint(tokenize_word: Callable[[str, set[str]], list[str]]) -> str:
+    """The mistake whose output matches the reader's on every case, if one does."""
+    for hint, switches in WORDPIECE_MISTAKES.items():
+        if all(
+            call(tokenize_word, word, set(vocab))[0] == _greedy(word, vocab, **switches)
+            for word, vocab in _wordpiece_cases()
+        ):
+            return " " + hint
+    return " Cut a short word by hand, longest match first, and compare."
+
+
+def check_wordpiece(tokenize_word: Callable[[str, set[str]], list[str]]) -> CheckResult:
+    """Check ``tokenize_word(word, vocab)``: greedy longest match with ``##``, and the
+    whole word as ``[UNK]`` when some position has no match."""
+    check_callable("tokenize_word", tokenize_word)
+    for word, vocab in _wordpiece_cases():
+        got, failure = call(tokenize_word, word, set(vocab))
+        if failure:
+            return report(False, failure)
+        expected = _wordpiece_reference(word, vocab)
+        if list(got or []) == expected:
+            continue
+        hint = _wordpiece_hint(tokenize_word)
+        return report(
+            False,
+            f"For {word!r} the pieces should be {expected}, you gave {got}.{hint}",
+        )
+    return report(True, "Correct: your pieces equal WordPiece's on every word.")
