@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from tokenizers import Regex, Tokenizer, models, pre_tokenizers, trainers
 
 from llmviz import data
-from llmviz.tokenization.bpe import readable
+from llmviz.tokenization.bpe import BPE, readable
 from llmviz.tokenization.bpe_train import chunk_counts, train_bpe, train_bpe_recount
 from llmviz.tokenization.pretokenize import GPT2_PATTERN, bytes_to_unicode, split
 
@@ -208,6 +208,10 @@ def test_bad_input_is_refused_with_a_clear_message():
         bpe.decode([1, 700])
     with pytest.raises(ValueError, match="id -1 is not in the vocabulary"):
         bpe.decode([-1])
+    with pytest.raises(
+        ValueError, match=r"merges\[0\] = \('a', 'b'\) needs 'a', 'b' and 'ab' in vocab"
+    ):
+        BPE([("a", "b")], ["a", "b"], byte_level=False)
     chars = train_bpe("hello", 10, byte_level=False)
     with pytest.raises(
         ValueError,

@@ -63,6 +63,11 @@ class BPE(Tokenizer):
         self.unk_id = None if unk_token is None else self.ids[unk_token]
         self._ranks: dict[tuple[int, int], tuple[int, int]] = {}
         for rank, (left, right) in enumerate(self.merges):
+            if not {left, right, left + right} <= self.ids.keys():
+                raise ValueError(
+                    f"merges[{rank}] = {(left, right)!r} needs {left!r}, {right!r} and "
+                    f"{left + right!r} in vocab, and one of them is missing"
+                )
             pair = (self.ids[left], self.ids[right])
             self._ranks.setdefault(pair, (rank, self.ids[left + right]))
         self._cache: dict[str, list[int]] = {}
