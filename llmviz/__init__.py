@@ -19,6 +19,7 @@ _SUBPACKAGES = {
     "data",
     "exercises",
     "measure",
+    "positions",
     "tokenization",
     "viz",
     "widgets",

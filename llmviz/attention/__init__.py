@@ -1,9 +1,11 @@
-"""Chapter 3, attention: scaled dot-product attention, its scaling, and masks as
-predicates."""
+"""Chapter 3, attention: scaled dot-product attention, its scaling, masks as
+predicates, heads that share keys and values, and the size of the KV cache."""
 
 from llmviz.attention import masks
 from llmviz.attention.flex import block_mask, flex_attention
 from llmviz.attention.gallery import GALLERY, MASK_NAMES, composed_mask, named_mask
+from llmviz.attention.heads import GroupedQueryAttention, repeat_kv
+from llmviz.attention.kv_cache import MODEL_CONFIGS, kv_cache_bytes_per_token
 from llmviz.attention.scaling import (
     example_weights,
     scaling_statistics,
@@ -20,6 +22,8 @@ from llmviz.attention.single_head import SingleHeadAttention
 __all__ = [
     "GALLERY",
     "MASK_NAMES",
+    "MODEL_CONFIGS",
+    "GroupedQueryAttention",
     "SingleHeadAttention",
     "attention_weights",
     "block_mask",
@@ -27,8 +31,10 @@ __all__ = [
     "composed_mask",
     "example_weights",
     "flex_attention",
+    "kv_cache_bytes_per_token",
     "masks",
     "named_mask",
+    "repeat_kv",
     "scaled_dot_product_attention",
     "scaling_statistics",
     "softmax_entropy",

@@ -1,0 +1,101 @@
+"""Multi-head attention with shared key/value heads: MHA, GQA and MQA in one module.
+
+``num_attention_heads`` query heads share ``num_key_value_heads`` key/value heads, each
+serving a group of consecutive query heads [ainslie2023gqa]: as many KV heads as query
+heads is multi-head attention [vaswani2017attention], one is multi-query attention
+[shazeer2019mqa], and anything between is grouped-query attention. Fewer KV heads mean
+a smaller KV cache; the parameter names are those of Hugging Face's Llama.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from llmviz._checks import check_int
+from llmviz.attention.sdpa import scaled_dot_product_attention
+from llmviz.positions.rope import apply_rotary_pos_emb
+
+
+def repeat_kv(x: Tensor, n_rep: int) -> Tensor:
+    """(B, H_kv, T, D) → (B, H_kv·n_rep, T, D): each KV head repeated for its group.
+
+    >>> import torch
+    >>> repeat_kv(torch.tensor([[[[1.0]], [[2.0]]]]), 2).flatten().tolist()
+    [1.0, 1.0, 2.0, 2.0]
+    """
+    check_int("n_rep", n_rep, minimum=1)
+    return x.repeat_interleave(n_rep, dim=1)
+
+
+def check_heads(num_attention_heads: int, num_key_value_heads: int) -> None:
+    """``ValueError`` unless the KV heads divide the query heads into equal groups."""
+    check_int("num_attention_heads", num_attention_heads, minimum=1)
+    check_int("num_key_value_heads", num_key_value_heads, minimum=1)
+    if num_attention_heads % num_key_value_heads:
+        raise ValueError(
+            f"num_key_value_heads must divide num_attention_heads={num_attention_heads}"
+            f" into equal groups, got {num_key_value_heads}"
+        )
+
+
+class GroupedQueryAttention(nn.Module):
+    """Self-attention whose query heads share key/value heads in groups.
+
+    >>> import torch
+    >>> attention = GroupedQueryAttention(32, 4, num_key_value_heads=2)
+    >>> attention(torch.randn(1, 5, 32), is_causal=True).shape
+    torch.Size([1, 5, 32])
+    """
+
+    def __init__(
+        self,
+        hidden_size: int,
+        num_attention_heads: int,
+        num_key_value_heads: int | None = None,
+        head_dim: int | None = None,
+        bias: bool = False,
+    ) -> None:
+        super().__init__()
+        check_int("hidden_size", hidden_size, minimum=1)
+        kv_heads = (
+            num_attention_heads if num_key_value_heads is None else num_key_value_heads
+        )
+        check_heads(num_attention_heads, kv_heads)
+        if head_dim is None and hidden_size % num_attention_heads:
+            raise ValueError(
+                f"num_attention_heads={num_attention_heads} must divide hidden_size="
+                f"{hidden_size}, or head_dim must be given"
+            )
+        head_dim = hidden_size // num_attention_heads if head_dim is None else head_dim
+        self.head_dim = check_int("head_dim", head_dim, minimum=1)
+        self.num_heads, self.num_kv_heads = num_attention_heads, kv_heads
+        self.q_proj = nn.Linear(hidden_size, num_attention_heads * head_dim, bias=bias)
+        self.k_proj = nn.Linear(hidden_size, kv_heads * head_dim, bias=bias)
+        self.v_proj = nn.Linear(hidden_size, kv_heads * head_dim, bias=bias)
+        self.o_proj = nn.Linear(num_attention_heads * head_dim, hidden_size, bias=bias)
+
+    def _heads(self, x: Tensor, num_heads: int) -> Tensor:
+        batch, seq, _ = x.shape
+        return x.view(batch, seq, num_heads, self.head_dim).transpose(1, 2)  # (B,H,T,D)
+
+    def forward(
+        self,
+        hidden_states: Tensor,
+        position_embeddings: tuple[Tensor, Tensor] | None = None,
+        attn_mask: Tensor | None = None,
+        is_causal: bool = False,
+    ) -> Tensor:
+        """(B, T, hidden) → (B, T, hidden). ``position_embeddings`` is RoPE's (cos,
+        sin), each (B, T, head_dim); ``attn_mask`` is a bool or additive mask."""
+        q = self._heads(self.q_proj(hidden_states), self.num_heads)
+        k = self._heads(self.k_proj(hidden_states), self.num_kv_heads)
+        v = self._heads(self.v_proj(hidden_states), self.num_kv_heads)
+        if position_embeddings is not None:
+            q, k = apply_rotary_pos_emb(q, k, *position_embeddings)
+        group = self.num_heads // self.num_kv_heads
+        k, v = repeat_kv(k, group), repeat_kv(v, group)  # (B, H, T, D)
+        out = scaled_dot_product_attention(
+            q, k, v, attn_mask=attn_mask, is_causal=is_causal
+        )
+        batch, _, seq, _ = out.shape
+        return self.o_proj(out.transpose(1, 2).reshape(batch, seq, -1))  # (B, T, H·D)
