@@ -11,7 +11,7 @@ from transformers import (
 )
 from transformers.models.llama import modeling_llama
 
-from llmviz.attention.heads import GroupedQueryAttention, repeat_kv
+from llmviz.attention.heads import GroupedQueryAttention, KVCache, repeat_kv
 from llmviz.attention.kv_cache import MODEL_CONFIGS, kv_cache_bytes_per_token
 from llmviz.positions.rope import apply_rotary_pos_emb, rope_cos_sin
 
@@ -182,3 +182,36 @@ def test_bad_input_is_refused_with_a_clear_message():
         kv_cache_bytes_per_token(MODEL_CONFIGS["Llama-2-7B"], "fp4")
     with pytest.raises(TypeError, match="num_hidden_layers must be an integer"):
         kv_cache_bytes_per_token({"num_attention_heads": 4})
+
+
+@pytest.mark.parametrize("num_key_value_heads", [4, 2, 1], ids=["MHA", "GQA", "MQA"])
+def test_cached_decoding_equals_full_recomputation(num_key_value_heads):
+    model = tiny_llama(num_key_value_heads)
+    attention = GroupedQueryAttention(64, 4, num_key_value_heads=num_key_value_heads)
+    attention.load_state_dict(model.model.layers[0].self_attn.state_dict())
+    x = torch.randn(2, 10, 64)
+    cos, sin = model.model.rotary_emb(x, torch.arange(10).expand(2, 10))
+    with torch.no_grad():
+        full = attention(x, (cos, sin), is_causal=True)
+        cache = KVCache()
+        prefill = attention(
+            x[:, :6], (cos[:, :6], sin[:, :6]), is_causal=True, cache=cache
+        )
+        steps = [
+            attention(
+                x[:, t : t + 1],
+                (cos[:, t : t + 1], sin[:, t : t + 1]),
+                is_causal=True,
+                cache=cache,
+            )
+            for t in range(6, 10)
+        ]
+    torch.testing.assert_close(
+        torch.cat([prefill, *steps], dim=1), full, atol=ATOL, rtol=0
+    )
+    assert cache.seq_len() == 10
+    # what the cache holds is what the calculator says, for this one-layer config in float32
+    per_token = kv_cache_bytes_per_token(
+        dict(model.config.to_dict(), num_hidden_layers=1), "float32"
+    )
+    assert cache.nbytes == 2 * 10 * per_token  # batch of 2, 10 tokens

@@ -4,7 +4,7 @@ predicates, heads that share keys and values, and the size of the KV cache."""
 from llmviz.attention import masks
 from llmviz.attention.flex import block_mask, flex_attention
 from llmviz.attention.gallery import GALLERY, MASK_NAMES, composed_mask, named_mask
-from llmviz.attention.heads import GroupedQueryAttention, repeat_kv
+from llmviz.attention.heads import GroupedQueryAttention, KVCache, repeat_kv
 from llmviz.attention.kv_cache import MODEL_CONFIGS, kv_cache_bytes_per_token
 from llmviz.attention.scaling import (
     example_weights,
@@ -24,6 +24,7 @@ __all__ = [
     "MASK_NAMES",
     "MODEL_CONFIGS",
     "GroupedQueryAttention",
+    "KVCache",
     "SingleHeadAttention",
     "attention_weights",
     "block_mask",

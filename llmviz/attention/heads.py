@@ -9,6 +9,7 @@ a smaller KV cache; the parameter names are those of Hugging Face's Llama.
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from llmviz._checks import check_int
@@ -38,6 +39,45 @@ def check_heads(num_attention_heads: int, num_key_value_heads: int) -> None:
         )
 
 
+class KVCache:
+    """The keys and values of past tokens, each (B, H_kv, T_past, D), per layer.
+
+    Decoding one token then computes only its own query, key and value, and attends
+    over the cached keys and values instead of recomputing them.
+    """
+
+    def __init__(self) -> None:
+        self.keys: dict[int, Tensor] = {}
+        self.values: dict[int, Tensor] = {}
+
+    def update(
+        self, layer_idx: int, key: Tensor, value: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """Append the new tokens' key and value; return all of them so far."""
+        if layer_idx in self.keys:
+            key = torch.cat([self.keys[layer_idx], key], dim=-2)  # (B, H_kv, T, D)
+            value = torch.cat([self.values[layer_idx], value], dim=-2)
+        self.keys[layer_idx], self.values[layer_idx] = key, value
+        return key, value
+
+    def seq_len(self, layer_idx: int = 0) -> int:
+        """How many tokens layer ``layer_idx`` has cached."""
+        return self.keys[layer_idx].shape[-2] if layer_idx in self.keys else 0
+
+    @property
+    def nbytes(self) -> int:
+        """The memory the cache holds, over all layers."""
+        tensors = [*self.keys.values(), *self.values.values()]
+        return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def _causal_after_past(q_len: int, kv_len: int, device: torch.device) -> Tensor:
+    """Query i, at absolute position kv_len − q_len + i, sees keys 0..that position."""
+    offset = kv_len - q_len
+    rows = torch.arange(q_len, device=device)[:, None] + offset
+    return torch.arange(kv_len, device=device)[None, :] <= rows  # (q_len, kv_len)
+
+
 class GroupedQueryAttention(nn.Module):
     """Self-attention whose query heads share key/value heads in groups.
 
@@ -54,8 +94,10 @@ class GroupedQueryAttention(nn.Module):
         num_key_value_heads: int | None = None,
         head_dim: int | None = None,
         bias: bool = False,
+        layer_idx: int = 0,
     ) -> None:
         super().__init__()
+        self.layer_idx = check_int("layer_idx", layer_idx, minimum=0)
         check_int("hidden_size", hidden_size, minimum=1)
         kv_heads = (
             num_attention_heads if num_key_value_heads is None else num_key_value_heads
@@ -84,14 +126,23 @@ class GroupedQueryAttention(nn.Module):
         position_embeddings: tuple[Tensor, Tensor] | None = None,
         attn_mask: Tensor | None = None,
         is_causal: bool = False,
+        cache: KVCache | None = None,
     ) -> Tensor:
         """(B, T, hidden) → (B, T, hidden). ``position_embeddings`` is RoPE's (cos,
-        sin), each (B, T, head_dim); ``attn_mask`` is a bool or additive mask."""
+        sin) for these T tokens, each (B, T, head_dim); ``attn_mask`` is a bool or
+        additive mask over all keys; with a ``cache``, the T tokens follow the cached
+        ones, and ``is_causal`` lets each see every cached token."""
         q = self._heads(self.q_proj(hidden_states), self.num_heads)
         k = self._heads(self.k_proj(hidden_states), self.num_kv_heads)
         v = self._heads(self.v_proj(hidden_states), self.num_kv_heads)
         if position_embeddings is not None:
             q, k = apply_rotary_pos_emb(q, k, *position_embeddings)
+        if cache is not None:
+            k, v = cache.update(self.layer_idx, k, v)
+            if is_causal and attn_mask is None and k.shape[-2] != q.shape[-2]:
+                # causal, aligned to the last key rather than the first
+                attn_mask = _causal_after_past(q.shape[-2], k.shape[-2], q.device)
+                is_causal = False
         group = self.num_heads // self.num_kv_heads
         k, v = repeat_kv(k, group), repeat_kv(v, group)  # (B, H, T, D)
         out = scaled_dot_product_attention(
