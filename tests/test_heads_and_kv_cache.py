@@ -11,7 +11,12 @@ from transformers import (
 )
 from transformers.models.llama import modeling_llama
 
-from llmviz.attention.heads import GroupedQueryAttention, KVCache, repeat_kv
+from llmviz.attention.heads import (
+    GroupedQueryAttention,
+    KVCache,
+    head_groups,
+    repeat_kv,
+)
 from llmviz.attention.kv_cache import MODEL_CONFIGS, kv_cache_bytes_per_token
 from llmviz.positions.rope import apply_rotary_pos_emb, rope_cos_sin
 
@@ -215,3 +220,17 @@ def test_cached_decoding_equals_full_recomputation(num_key_value_heads):
         dict(model.config.to_dict(), num_hidden_layers=1), "float32"
     )
     assert cache.nbytes == 2 * 10 * per_token  # batch of 2, 10 tokens
+
+
+@pytest.mark.parametrize("num_key_value_heads", [8, 4, 2, 1])
+def test_head_groups_match_repeat_kv(num_key_value_heads):
+    groups = head_groups(8, num_key_value_heads)
+    assert groups.shape == (8, num_key_value_heads) and (groups.sum(1) == 1).all()
+    # the KV head that repeat_kv hands to query head h is the one head_groups marks
+    kv = torch.arange(num_key_value_heads, dtype=torch.float32).view(1, -1, 1, 1)
+    handed = repeat_kv(kv, 8 // num_key_value_heads).flatten().long()
+    assert torch.equal(groups.float().argmax(1), handed)
+    with pytest.raises(
+        ValueError, match="num_key_value_heads must divide num_attention_heads=8"
+    ):
+        head_groups(8, 3)

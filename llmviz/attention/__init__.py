@@ -4,7 +4,12 @@ predicates, heads that share keys and values, and the size of the KV cache."""
 from llmviz.attention import masks
 from llmviz.attention.flex import block_mask, flex_attention
 from llmviz.attention.gallery import GALLERY, MASK_NAMES, composed_mask, named_mask
-from llmviz.attention.heads import GroupedQueryAttention, KVCache, repeat_kv
+from llmviz.attention.heads import (
+    GroupedQueryAttention,
+    KVCache,
+    head_groups,
+    repeat_kv,
+)
 from llmviz.attention.kv_cache import MODEL_CONFIGS, kv_cache_bytes_per_token
 from llmviz.attention.scaling import (
     example_weights,
@@ -32,6 +37,7 @@ __all__ = [
     "composed_mask",
     "example_weights",
     "flex_attention",
+    "head_groups",
     "kv_cache_bytes_per_token",
     "masks",
     "named_mask",

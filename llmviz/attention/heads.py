@@ -39,6 +39,18 @@ def check_heads(num_attention_heads: int, num_key_value_heads: int) -> None:
         )
 
 
+def head_groups(num_attention_heads: int, num_key_value_heads: int) -> Tensor:
+    """Which KV head each query head reads: a bool (query heads, KV heads) matrix.
+
+    >>> head_groups(4, 2).int().tolist()
+    [[1, 0], [1, 0], [0, 1], [0, 1]]
+    """
+    check_heads(num_attention_heads, num_key_value_heads)
+    group = num_attention_heads // num_key_value_heads
+    kv_head_of = torch.arange(num_attention_heads) // group  # (H,)
+    return kv_head_of[:, None] == torch.arange(num_key_value_heads)[None, :]
+
+
 class KVCache:
     """The keys and values of past tokens, each (B, H_kv, T_past, D), per layer.
 
