@@ -1,9 +1,11 @@
 """Chapter 3, attention: scaled dot-product attention, its scaling, masks as
-predicates, heads that share keys and values, and the size of the KV cache."""
+predicates, heads that share keys and values (MHA, GQA, MQA), latent attention (MLA),
+gated attention, and the size of the KV cache."""
 
 from llmviz.attention import masks
 from llmviz.attention.flex import block_mask, flex_attention
 from llmviz.attention.gallery import GALLERY, MASK_NAMES, composed_mask, named_mask
+from llmviz.attention.gated import GatedAttention
 from llmviz.attention.heads import (
     GroupedQueryAttention,
     KVCache,
@@ -11,6 +13,7 @@ from llmviz.attention.heads import (
     repeat_kv,
 )
 from llmviz.attention.kv_cache import MODEL_CONFIGS, kv_cache_bytes_per_token
+from llmviz.attention.mla import MultiHeadLatentAttention
 from llmviz.attention.scaling import (
     example_weights,
     scaling_statistics,
@@ -28,8 +31,10 @@ __all__ = [
     "GALLERY",
     "MASK_NAMES",
     "MODEL_CONFIGS",
+    "GatedAttention",
     "GroupedQueryAttention",
     "KVCache",
+    "MultiHeadLatentAttention",
     "SingleHeadAttention",
     "attention_weights",
     "block_mask",

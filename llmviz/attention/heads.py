@@ -28,15 +28,19 @@ def repeat_kv(x: Tensor, n_rep: int) -> Tensor:
     return x.repeat_interleave(n_rep, dim=1)
 
 
-def check_heads(num_attention_heads: int, num_key_value_heads: int) -> None:
-    """``ValueError`` unless the KV heads divide the query heads into equal groups."""
+def check_heads(num_attention_heads: int, num_key_value_heads: int | None) -> int:
+    """The number of KV heads (None: one per query head, MHA); ``ValueError`` unless
+    they divide the query heads into equal groups."""
     check_int("num_attention_heads", num_attention_heads, minimum=1)
+    if num_key_value_heads is None:
+        return num_attention_heads
     check_int("num_key_value_heads", num_key_value_heads, minimum=1)
     if num_attention_heads % num_key_value_heads:
         raise ValueError(
             f"num_key_value_heads must divide num_attention_heads={num_attention_heads}"
             f" into equal groups, got {num_key_value_heads}"
         )
+    return num_key_value_heads
 
 
 def head_groups(num_attention_heads: int, num_key_value_heads: int) -> Tensor:
@@ -66,7 +70,14 @@ class KVCache:
         self, layer_idx: int, key: Tensor, value: Tensor
     ) -> tuple[Tensor, Tensor]:
         """Append the new tokens' key and value; return all of them so far."""
+        if key.shape[-2] != value.shape[-2]:
+            raise ValueError(
+                "key and value must hold the same number of tokens (dim -2), got key "
+                f"{tuple(key.shape)} and value {tuple(value.shape)}"
+            )
         if layer_idx in self.keys:
+            _check_like("key", key, self.keys[layer_idx])
+            _check_like("value", value, self.values[layer_idx])
             key = torch.cat([self.keys[layer_idx], key], dim=-2)  # (B, H_kv, T, D)
             value = torch.cat([self.values[layer_idx], value], dim=-2)
         self.keys[layer_idx], self.values[layer_idx] = key, value
@@ -83,11 +94,54 @@ class KVCache:
         return sum(t.numel() * t.element_size() for t in tensors)
 
 
+def _check_like(name: str, new: Tensor, cached: Tensor) -> None:
+    """The new tokens must match the cached ones in batch, heads and head_dim."""
+    if new.shape[:-2] != cached.shape[:-2] or new.shape[-1] != cached.shape[-1]:
+        raise ValueError(
+            f"{name} of shape {tuple(new.shape)} does not fit the cached {name}s of "
+            f"shape {tuple(cached.shape)}: only dim -2 (tokens) may differ"
+        )
+
+
 def _causal_after_past(q_len: int, kv_len: int, device: torch.device) -> Tensor:
     """Query i, at absolute position kv_len − q_len + i, sees keys 0..that position."""
     offset = kv_len - q_len
     rows = torch.arange(q_len, device=device)[:, None] + offset
     return torch.arange(kv_len, device=device)[None, :] <= rows  # (q_len, kv_len)
+
+
+def cached_keys_values(
+    cache: KVCache | None,
+    layer_idx: int,
+    q_len: int,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None,
+    is_causal: bool,
+) -> tuple[Tensor, Tensor, Tensor | None, bool]:
+    """Add the new keys and values to ``cache``, if any, and return all of them with
+    the mask to use: after cached tokens, causal means aligned to the last key."""
+    if cache is None:
+        return key, value, attn_mask, is_causal
+    key, value = cache.update(layer_idx, key, value)
+    if is_causal and attn_mask is None and key.shape[-2] != q_len:
+        return key, value, _causal_after_past(q_len, key.shape[-2], key.device), False
+    return key, value, attn_mask, is_causal
+
+
+def resolve_head_dim(
+    hidden_size: int, num_attention_heads: int, head_dim: int | None
+) -> int:
+    """``head_dim``, by default hidden_size / num_attention_heads, which must divide."""
+    check_int("hidden_size", hidden_size, minimum=1)
+    check_int("num_attention_heads", num_attention_heads, minimum=1)
+    if head_dim is None and hidden_size % num_attention_heads:
+        raise ValueError(
+            f"num_attention_heads={num_attention_heads} must divide hidden_size="
+            f"{hidden_size}, or head_dim must be given"
+        )
+    head_dim = hidden_size // num_attention_heads if head_dim is None else head_dim
+    return check_int("head_dim", head_dim, minimum=1)
 
 
 class GroupedQueryAttention(nn.Module):
@@ -107,26 +161,24 @@ class GroupedQueryAttention(nn.Module):
         head_dim: int | None = None,
         bias: bool = False,
         layer_idx: int = 0,
+        output_gate: bool = False,
     ) -> None:
         super().__init__()
         self.layer_idx = check_int("layer_idx", layer_idx, minimum=0)
-        check_int("hidden_size", hidden_size, minimum=1)
-        kv_heads = (
-            num_attention_heads if num_key_value_heads is None else num_key_value_heads
-        )
-        check_heads(num_attention_heads, kv_heads)
-        if head_dim is None and hidden_size % num_attention_heads:
-            raise ValueError(
-                f"num_attention_heads={num_attention_heads} must divide hidden_size="
-                f"{hidden_size}, or head_dim must be given"
-            )
-        head_dim = hidden_size // num_attention_heads if head_dim is None else head_dim
-        self.head_dim = check_int("head_dim", head_dim, minimum=1)
+        kv_heads = check_heads(num_attention_heads, num_key_value_heads)
+        head_dim = resolve_head_dim(hidden_size, num_attention_heads, head_dim)
+        self.head_dim = head_dim
         self.num_heads, self.num_kv_heads = num_attention_heads, kv_heads
         self.q_proj = nn.Linear(hidden_size, num_attention_heads * head_dim, bias=bias)
         self.k_proj = nn.Linear(hidden_size, kv_heads * head_dim, bias=bias)
         self.v_proj = nn.Linear(hidden_size, kv_heads * head_dim, bias=bias)
         self.o_proj = nn.Linear(num_attention_heads * head_dim, hidden_size, bias=bias)
+        # a sigmoid gate per head and channel, from the query token [qiu2025gated]
+        self.gate_proj = (
+            nn.Linear(hidden_size, num_attention_heads * head_dim, bias=bias)
+            if output_gate
+            else None
+        )
 
     def _heads(self, x: Tensor, num_heads: int) -> Tensor:
         batch, seq, _ = x.shape
@@ -139,26 +191,30 @@ class GroupedQueryAttention(nn.Module):
         attn_mask: Tensor | None = None,
         is_causal: bool = False,
         cache: KVCache | None = None,
-    ) -> Tensor:
+        return_weights: bool = False,
+    ) -> Tensor | tuple[Tensor, Tensor]:
         """(B, T, hidden) → (B, T, hidden). ``position_embeddings`` is RoPE's (cos,
         sin) for these T tokens, each (B, T, head_dim); ``attn_mask`` is a bool or
         additive mask over all keys; with a ``cache``, the T tokens follow the cached
-        ones, and ``is_causal`` lets each see every cached token."""
+        ones, and ``is_causal`` lets each see every cached token.
+        ``return_weights=True`` also returns the attention weights (B, H, T, T_kv)."""
         q = self._heads(self.q_proj(hidden_states), self.num_heads)
         k = self._heads(self.k_proj(hidden_states), self.num_kv_heads)
         v = self._heads(self.v_proj(hidden_states), self.num_kv_heads)
         if position_embeddings is not None:
             q, k = apply_rotary_pos_emb(q, k, *position_embeddings)
-        if cache is not None:
-            k, v = cache.update(self.layer_idx, k, v)
-            if is_causal and attn_mask is None and k.shape[-2] != q.shape[-2]:
-                # causal, aligned to the last key rather than the first
-                attn_mask = _causal_after_past(q.shape[-2], k.shape[-2], q.device)
-                is_causal = False
+        k, v, attn_mask, is_causal = cached_keys_values(
+            cache, self.layer_idx, q.shape[-2], k, v, attn_mask, is_causal
+        )
         group = self.num_heads // self.num_kv_heads
         k, v = repeat_kv(k, group), repeat_kv(v, group)  # (B, H, T, D)
         out = scaled_dot_product_attention(
-            q, k, v, attn_mask=attn_mask, is_causal=is_causal
+            q, k, v, attn_mask, is_causal, return_weights=return_weights
         )
+        out, weights = out if return_weights else (out, None)
         batch, _, seq, _ = out.shape
-        return self.o_proj(out.transpose(1, 2).reshape(batch, seq, -1))  # (B, T, H·D)
+        out = out.transpose(1, 2).reshape(batch, seq, -1)  # (B, T, H·D)
+        if self.gate_proj is not None:
+            out = out * torch.sigmoid(self.gate_proj(hidden_states))
+        out = self.o_proj(out)
+        return (out, weights) if return_weights else out

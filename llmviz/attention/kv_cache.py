@@ -14,6 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import torch
+from torch import Tensor
+
 from llmviz._checks import check_int
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float8": 1, "int8": 1}
@@ -44,6 +47,8 @@ MODEL_CONFIGS: dict[str, dict[str, int]] = {
         "num_key_value_heads": 128,
         "kv_lora_rank": 512,
         "qk_rope_head_dim": 64,
+        "qk_nope_head_dim": 128,
+        "v_head_dim": 128,
     },
 }
 
@@ -83,3 +88,33 @@ def kv_cache_bytes_per_token(config: Any, dtype: str = "bfloat16") -> int:
         * head_dim
         * (DTYPE_BYTES[dtype])
     )
+
+
+EMPTY, PROMPT, GENERATED, NEW = range(4)  # the states of a cache slot in ``cache_fill``
+
+
+def cache_fill(num_layers: int, prompt_len: int, total_len: int, step: int) -> Tensor:
+    """Which cache slots (layers, total_len) hold a token after decoding step ``step``.
+
+    Step 0 is the prefill, which writes the ``prompt_len`` prompt tokens at once
+    (``NEW``); step s writes the key and value of generated token s in every layer.
+    Earlier slots are ``PROMPT`` or ``GENERATED``, later ones ``EMPTY``.
+
+    >>> cache_fill(1, prompt_len=2, total_len=5, step=1).tolist()
+    [[1, 1, 3, 0, 0]]
+    """
+    check_int("num_layers", num_layers, minimum=1)
+    check_int("prompt_len", prompt_len, minimum=1)
+    check_int("total_len", total_len, minimum=prompt_len)
+    check_int("step", step, minimum=0)
+    if prompt_len + step > total_len:
+        raise ValueError(
+            f"step must be at most total_len - prompt_len = {total_len - prompt_len}, "
+            f"got {step}"
+        )
+    filled = prompt_len + step  # tokens cached after this step
+    row = torch.full((total_len,), EMPTY)
+    row[:prompt_len] = PROMPT
+    row[prompt_len:filled] = GENERATED
+    row[0 if step == 0 else filled - 1 : filled] = NEW
+    return row.expand(num_layers, total_len)

@@ -6,6 +6,11 @@ from llmviz.exercises.attention import (
     check_chunked_causal,
     check_sliding_window_pairs,
 )
+from llmviz.exercises.heads import (
+    check_cached_step,
+    check_kv_cache_bytes,
+    check_repeat_kv,
+)
 from llmviz.exercises.tokenization import (
     check_count_pairs,
     check_merge,
@@ -16,9 +21,12 @@ from llmviz.exercises.tokenization import (
 __all__ = [
     "CheckResult",
     "check_attention",
+    "check_cached_step",
     "check_chunked_causal",
     "check_count_pairs",
+    "check_kv_cache_bytes",
     "check_merge",
+    "check_repeat_kv",
     "check_sliding_window_pairs",
     "check_viterbi",
     "check_wordpiece",

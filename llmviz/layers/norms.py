@@ -1,0 +1,35 @@
+"""Root-mean-square layer normalisation [zhang2019rmsnorm].
+
+    RMSNorm(x) = w ⊙ x / sqrt(mean(x²) + eps)
+
+Unlike LayerNorm it neither subtracts the mean nor adds a bias. As in Hugging Face's
+Llama, the statistics are computed in float32 whatever the input's dtype.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from llmviz._checks import check_int, check_positive_number
+
+
+class RMSNorm(nn.Module):
+    """RMSNorm over the last dimension, with a learned gain ``weight`` starting at 1.
+
+    >>> norm = RMSNorm(2)
+    >>> norm(torch.tensor([[3.0, 4.0]])).tolist()  # rms = sqrt((9 + 16) / 2)
+    [[0.8485..., 1.1313...]]
+    """
+
+    def __init__(self, hidden_size: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        check_int("hidden_size", hidden_size, minimum=1)
+        self.weight = nn.Parameter(torch.ones(hidden_size))
+        self.variance_epsilon = check_positive_number("eps", eps)
+
+    def forward(self, hidden_states: Tensor) -> Tensor:
+        dtype = hidden_states.dtype
+        x = hidden_states.to(torch.float32)
+        x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.variance_epsilon)
+        return self.weight * x.to(dtype)

@@ -1,0 +1,7 @@
+"""Tiny models trained by our own script (``python -m llmviz.models.train``), with
+their weights, tokenizer and training logs shipped in ``llmviz/models/weights``."""
+
+from llmviz.models.pretrained import load_tinygpt, load_tokenizer, training_log
+from llmviz.models.tinygpt import TinyGPT, TinyGPTConfig
+
+__all__ = ["TinyGPT", "TinyGPTConfig", "load_tinygpt", "load_tokenizer", "training_log"]

@@ -1,0 +1,182 @@
+"""TinyGPT: a decoder-only transformer in the Llama recipe, small enough for a CPU.
+
+Each layer is pre-norm [touvron2023llama]:
+
+    h = x + Attention(RMSNorm(x))        with RoPE on q and k, and shared KV heads
+    y = h + SwiGLU(RMSNorm(h))
+
+The token embedding is tied to the output layer. ``output_gate=True`` adds a sigmoid
+gate after attention [qiu2025gated]. The parameter names are those of Hugging Face's
+``LlamaForCausalLM`` (without its ``model.`` prefix), so that its weights can be
+compared one for one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import Tensor, nn
+
+from llmviz._checks import check_int, check_positive_number
+from llmviz.attention.heads import GroupedQueryAttention, KVCache
+from llmviz.layers import RMSNorm, SwiGLU
+from llmviz.positions.rope import rope_cos_sin
+
+
+@dataclass(frozen=True)
+class TinyGPTConfig:
+    """The sizes of a TinyGPT, named as in Hugging Face's ``LlamaConfig``."""
+
+    vocab_size: int = 2048
+    hidden_size: int = 128
+    num_hidden_layers: int = 4
+    num_attention_heads: int = 4
+    num_key_value_heads: int = 2
+    intermediate_size: int = 384
+    max_position_embeddings: int = 256  # the training length; RoPE itself has no limit
+    rope_theta: float = 10000.0
+    rms_norm_eps: float = 1e-5
+    output_gate: bool = False
+
+    def __post_init__(self) -> None:
+        for name in (
+            "vocab_size",
+            "hidden_size",
+            "num_hidden_layers",
+            "intermediate_size",
+            "max_position_embeddings",
+        ):
+            check_int(name, getattr(self, name), minimum=1)
+        check_positive_number("rope_theta", self.rope_theta)
+        check_positive_number("rms_norm_eps", self.rms_norm_eps)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class DecoderLayer(nn.Module):
+    """x + attention(norm(x)), then + SwiGLU(norm(·))."""
+
+    def __init__(self, config: TinyGPTConfig, layer_idx: int) -> None:
+        super().__init__()
+        self.input_layernorm = RMSNorm(config.hidden_size, config.rms_norm_eps)
+        self.self_attn = GroupedQueryAttention(
+            config.hidden_size,
+            config.num_attention_heads,
+            config.num_key_value_heads,
+            layer_idx=layer_idx,
+            output_gate=config.output_gate,
+        )
+        self.post_attention_layernorm = RMSNorm(config.hidden_size, config.rms_norm_eps)
+        self.mlp = SwiGLU(config.hidden_size, config.intermediate_size)
+
+    def forward(
+        self,
+        x: Tensor,
+        cos_sin: tuple[Tensor, Tensor],
+        cache: KVCache | None,
+        return_weights: bool,
+    ) -> tuple[Tensor, Tensor | None]:
+        attended = self.self_attn(
+            self.input_layernorm(x),
+            position_embeddings=cos_sin,
+            is_causal=True,
+            cache=cache,
+            return_weights=return_weights,
+        )
+        attended, weights = attended if return_weights else (attended, None)
+        x = x + attended
+        return x + self.mlp(self.post_attention_layernorm(x)), weights
+
+
+class TinyGPT(nn.Module):
+    """A causal language model: token ids (B, T) → next-token logits (B, T, vocab).
+
+    >>> model = TinyGPT(TinyGPTConfig(vocab_size=50, hidden_size=16,
+    ...                               num_hidden_layers=1, intermediate_size=32))
+    >>> model(torch.tensor([[1, 2, 3]])).shape
+    torch.Size([1, 3, 50])
+    """
+
+    def __init__(self, config: TinyGPTConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size)
+        self.layers = nn.ModuleList(
+            DecoderLayer(config, i) for i in range(config.num_hidden_layers)
+        )
+        self.norm = RMSNorm(config.hidden_size, config.rms_norm_eps)
+        self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.lm_head.weight = self.embed_tokens.weight  # tied
+        self.apply(self._init_weights)
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        if isinstance(module, nn.Linear | nn.Embedding):
+            nn.init.normal_(module.weight, std=0.02)
+
+    @property
+    def head_dim(self) -> int:
+        return self.config.hidden_size // self.config.num_attention_heads
+
+    def _positions(
+        self, input_ids: Tensor, cache: KVCache | None, position_ids: Tensor | None
+    ) -> Tensor:
+        if input_ids.dim() != 2 or input_ids.dtype != torch.long:
+            raise ValueError(
+                "input_ids must be a (batch, seq) tensor of int64 token ids, got "
+                f"shape {tuple(input_ids.shape)} and dtype {input_ids.dtype}"
+            )
+        cached = 0 if cache is None else cache.seq_len(0)
+        if position_ids is None:
+            return torch.arange(cached, cached + input_ids.shape[1])
+        if position_ids.shape != input_ids.shape[-1:]:
+            raise ValueError(
+                f"position_ids must have shape ({input_ids.shape[1]},), one per token,"
+                f" got {tuple(position_ids.shape)}"
+            )
+        if cached and int(position_ids[0]) != cached:
+            raise ValueError(
+                f"position_ids must continue the cache, which holds {cached} tokens: "
+                f"the next position is {cached}, got {int(position_ids[0])}"
+            )
+        return position_ids
+
+    def forward(
+        self,
+        input_ids: Tensor,
+        cache: KVCache | None = None,
+        output_attentions: bool = False,
+        position_ids: Tensor | None = None,
+    ) -> Tensor | tuple[Tensor, list[Tensor]]:
+        """Logits (B, T, vocab); with ``output_attentions``, also each layer's
+        attention weights (B, H, T, T_kv). With a ``cache``, ``input_ids`` continue
+        the tokens it holds, and their keys and values are added to it.
+        ``position_ids`` (T,) default to 0, 1, … after the cached tokens."""
+        positions = self._positions(input_ids, cache, position_ids)
+        cos, sin = rope_cos_sin(positions, self.head_dim, self.config.rope_theta)
+        cos_sin = cos[None], sin[None]  # each (1, T, head_dim), for every batch row
+        x = self.embed_tokens(input_ids)  # (B, T, hidden)
+        attentions = []
+        for layer in self.layers:
+            x, weights = layer(x, cos_sin, cache, output_attentions)
+            attentions.append(weights)
+        logits = self.lm_head(self.norm(x))  # (B, T, vocab)
+        return (logits, attentions) if output_attentions else logits
+
+    @torch.no_grad()
+    def generate(
+        self, input_ids: Tensor, max_new_tokens: int, use_cache: bool = True
+    ) -> Tensor:
+        """Greedy decoding: append the most likely next token, ``max_new_tokens``
+        times. With ``use_cache``, each step runs only the newest token."""
+        check_int("max_new_tokens", max_new_tokens, minimum=0)
+        cache = KVCache() if use_cache else None
+        ids, step_input = input_ids, input_ids
+        for _ in range(max_new_tokens):
+            logits = self(step_input, cache=cache)
+            next_id = logits[:, -1].argmax(dim=-1, keepdim=True)  # (B, 1)
+            ids = torch.cat([ids, next_id], dim=1)
+            step_input = next_id if use_cache else ids
+        return ids

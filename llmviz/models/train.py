@@ -1,0 +1,152 @@
+"""Train TinyGPT on the book's offline corpora: ``python -m llmviz.models.train``.
+
+The corpus is Python's documentation, some of its standard library and our Chinese
+text (``llmviz.data``), each split 90/10 into training and validation text. Every
+training sequence starts with ``<|endoftext|>`` followed by a random window of the
+token stream. Everything is seeded and the thread count is fixed, so a rerun with the
+same arguments on the same machine gives the same weights; both go in the log.
+``--output-gate`` trains the gated twin used for the attention-sink experiment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from llmviz import data
+from llmviz.models import pretrained
+from llmviz.models.tinygpt import TinyGPT, TinyGPTConfig
+from llmviz.tokenization.bpe import BPE
+from llmviz.tokenization.bpe_train import train_bpe
+
+CODE_BYTES = 1_000_000
+
+
+def corpus_texts() -> tuple[str, str]:
+    """Training and validation text, each corpus split 90/10."""
+    corpora = [data.python_docs(), data.stdlib_code(CODE_BYTES), data.chinese()]
+    parts = [corpus.split(0.9) for corpus in corpora]
+    return "".join(train for train, _ in parts), "".join(val for _, val in parts)
+
+
+def train_tokenizer(text: str, vocab_size: int) -> BPE:
+    """Byte-level BPE on the training text, with ``<|endoftext|>`` as token 0."""
+    lines = text.splitlines(keepends=True)
+    return train_bpe(lines, vocab_size, special_tokens=[pretrained.BOS_TOKEN])
+
+
+def batches(
+    ids: torch.Tensor, seq_len: int, batch_size: int, bos_id: int, generator
+) -> torch.Tensor:
+    """(batch, seq_len + 1) rows: ``bos_id`` then seq_len tokens from random offsets."""
+    starts = torch.randint(len(ids) - seq_len, (batch_size,), generator=generator)
+    windows = torch.stack([ids[s : s + seq_len] for s in starts.tolist()])
+    bos = torch.full((batch_size, 1), bos_id, dtype=torch.long)
+    return torch.cat([bos, windows], dim=1)
+
+
+def loss_on(model: TinyGPT, rows: torch.Tensor) -> torch.Tensor:
+    """Mean next-token cross-entropy over the rows (B, T + 1)."""
+    logits = model(rows[:, :-1])  # (B, T, vocab)
+    return F.cross_entropy(logits.flatten(0, 1), rows[:, 1:].flatten())
+
+
+@torch.no_grad()
+def evaluate(model: TinyGPT, ids: torch.Tensor, seq_len: int, bos_id: int) -> float:
+    """Validation loss over consecutive windows of ``ids``, each after BOS."""
+    model.eval()
+    count = (len(ids) - 1) // seq_len
+    windows = ids[: count * seq_len].view(count, seq_len)
+    bos = torch.full((count, 1), bos_id, dtype=torch.long)
+    loss = loss_on(model, torch.cat([bos, windows], dim=1)).item()
+    model.train()
+    return loss
+
+
+def learning_rate(step: int, steps: int, peak: float, warmup: int) -> float:
+    """Linear warm-up, then cosine decay to a tenth of the peak."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = (step - warmup) / max(1, steps - warmup)
+    return peak * (0.1 + 0.45 * (1 + math.cos(math.pi * progress)))
+
+
+def train(args: argparse.Namespace) -> dict:
+    """Train one model as ``args`` say; return its log (also written beside it)."""
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)  # float sums depend on it: part of the recipe
+    generator = torch.Generator().manual_seed(args.seed)
+    train_text, val_text = corpus_texts()
+    tokenizer_path = Path(args.out) / "tokenizer.json"
+    if args.retrain_tokenizer or not tokenizer_path.exists():
+        tokenizer = train_tokenizer(train_text, args.vocab_size)
+        pretrained.save_tokenizer(tokenizer, tokenizer_path)
+    tokenizer = pretrained.load_tokenizer(tokenizer_path)
+    bos_id = tokenizer.ids[pretrained.BOS_TOKEN]
+    train_ids = torch.tensor(tokenizer.encode(train_text))
+    val_ids = torch.tensor(tokenizer.encode(val_text))
+    config = TinyGPTConfig(
+        vocab_size=tokenizer.vocab_size,
+        max_position_embeddings=args.seq_len,
+        output_gate=args.output_gate,
+    )
+    model = TinyGPT(config).train()
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=args.lr, weight_decay=0.1, betas=(0.9, 0.95)
+    )
+    log = {"args": vars(args), "config": config.to_dict(), "steps": []}
+    log["torch"] = torch.__version__
+    log["tokens"] = {"train": len(train_ids), "validation": len(val_ids)}
+    start = time.perf_counter()
+    progress = tqdm(range(args.steps), desc=args.name)
+    for step in progress:
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, args.steps, args.lr, args.warmup)
+        rows = batches(train_ids, args.seq_len, args.batch_size, bos_id, generator)
+        loss = loss_on(model, rows)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        progress.set_postfix(loss=f"{loss.item():.3f}")
+        if step % args.log_every == 0 or step == args.steps - 1:
+            entry = {"step": step, "train_loss": loss.item()}
+            entry["seconds"] = time.perf_counter() - start
+            entry["validation_loss"] = evaluate(model, val_ids, args.seq_len, bos_id)
+            log["steps"].append(entry)
+    path = Path(args.out) / f"{args.name}.pt"
+    pretrained.save_model(model, path)
+    saved = pretrained.load_model(path)  # the float16 weights as they ship
+    log["validation_loss_float16"] = evaluate(saved, val_ids, args.seq_len, bos_id)
+    (Path(args.out) / f"{args.name}.log.json").write_text(json.dumps(log, indent=1))
+    return log
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--name", default="tinygpt")
+    parser.add_argument("--output-gate", action="store_true")
+    parser.add_argument("--steps", type=int, default=1200)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seq-len", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--vocab-size", type=int, default=2048)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--log-every", type=int, default=50)
+    parser.add_argument("--out", default=str(pretrained.WEIGHTS_DIR))
+    parser.add_argument("--retrain-tokenizer", action="store_true")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    train(parse_args())

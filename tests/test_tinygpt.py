@@ -1,0 +1,187 @@
+"""TinyGPT against Hugging Face's Llama with the same weights, its KV cache against
+DynamicCache, the shipped weights, and a short training run."""
+
+import json
+
+import pytest
+import torch
+from transformers import DynamicCache, LlamaConfig, LlamaForCausalLM
+
+from llmviz.attention.heads import KVCache
+from llmviz.models import (
+    TinyGPT,
+    TinyGPTConfig,
+    load_tinygpt,
+    pretrained,
+    train,
+    training_log,
+)
+from llmviz.models.probes import first_token_mass, gate_values
+
+ATOL = 1e-5
+SMALL = dict(
+    vocab_size=97,
+    hidden_size=64,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    intermediate_size=96,
+)
+
+
+def twins(num_key_value_heads=2):
+    """A random HF Llama and a TinyGPT holding the same weights."""
+    torch.manual_seed(0)
+    config = TinyGPTConfig(**SMALL, num_key_value_heads=num_key_value_heads)
+    hf_config = LlamaConfig(
+        **SMALL,
+        num_key_value_heads=num_key_value_heads,
+        rms_norm_eps=config.rms_norm_eps,
+        rope_theta=config.rope_theta,
+        tie_word_embeddings=True,
+        attn_implementation="eager",
+    )
+    hf = LlamaForCausalLM(hf_config).eval()
+    ours = TinyGPT(config).eval()
+    weights = {k.removeprefix("model."): v for k, v in hf.state_dict().items()}
+    ours.load_state_dict(weights)
+    return hf, ours
+
+
+@pytest.mark.parametrize("num_key_value_heads", [4, 2, 1], ids=["MHA", "GQA", "MQA"])
+def test_tinygpt_equals_hf_llama(num_key_value_heads):
+    hf, ours = twins(num_key_value_heads)
+    ids = torch.randint(0, 97, (2, 12))
+    with torch.no_grad():
+        expected = hf(ids).logits
+        logits, attentions = ours(ids, output_attentions=True)
+        hf_attentions = hf(ids, output_attentions=True).attentions
+    torch.testing.assert_close(logits, expected, atol=ATOL, rtol=0)
+    for mine, theirs in zip(attentions, hf_attentions, strict=True):
+        torch.testing.assert_close(mine, theirs, atol=ATOL, rtol=0)
+
+
+def test_greedy_decoding_equals_hf_generate_with_and_without_cache():
+    hf, ours = twins()
+    prompt = torch.randint(0, 97, (1, 5))
+    expected = hf.generate(
+        prompt, max_new_tokens=20, do_sample=False, eos_token_id=None, pad_token_id=0
+    )
+    assert torch.equal(ours.generate(prompt, 20, use_cache=True), expected)
+    assert torch.equal(ours.generate(prompt, 20, use_cache=False), expected)
+
+
+def test_kv_cache_holds_what_hf_dynamic_cache_holds():
+    hf, ours = twins()
+    ids = torch.randint(0, 97, (2, 9))
+    hf_cache, cache = DynamicCache(config=hf.config), KVCache()
+    with torch.no_grad():
+        for chunk in (ids[:, :6], ids[:, 6:7], ids[:, 7:]):  # prefill, then steps
+            hf(chunk, past_key_values=hf_cache, use_cache=True)
+            ours(chunk, cache=cache)
+    for layer in range(2):
+        torch.testing.assert_close(
+            cache.keys[layer], hf_cache.layers[layer].keys, atol=ATOL, rtol=0
+        )
+        torch.testing.assert_close(
+            cache.values[layer], hf_cache.layers[layer].values, atol=ATOL, rtol=0
+        )
+
+
+def test_a_closed_output_gate_halves_what_attention_adds():
+    """A gate projection of zeros gives sigmoid(0) = 1/2 on every channel."""
+    torch.manual_seed(0)
+    plain = TinyGPT(TinyGPTConfig(**SMALL)).eval()
+    gated = TinyGPT(TinyGPTConfig(**SMALL, output_gate=True)).eval()
+    weights = dict(plain.state_dict())
+    for i in range(len(plain.layers)):
+        gate = gated.layers[i].self_attn.gate_proj.weight
+        weights[f"layers.{i}.self_attn.gate_proj.weight"] = torch.zeros_like(gate)
+    gated.load_state_dict(weights)
+    ids = torch.randint(0, 97, (1, 8))
+    with torch.no_grad():
+        for layer in plain.layers:
+            layer.self_attn.o_proj.weight /= 2
+        torch.testing.assert_close(gated(ids), plain(ids), atol=ATOL, rtol=0)
+
+
+def test_bad_input_is_refused_with_a_clear_message():
+    model = TinyGPT(TinyGPTConfig(**SMALL)).eval()
+    cache = KVCache()
+    model(torch.tensor([[1, 2, 3]]), cache=cache)
+    with pytest.raises(
+        ValueError,
+        match="position_ids must continue the cache, which holds 3 tokens: the next "
+        "position is 3, got 5",
+    ):
+        model(torch.tensor([[4]]), cache=cache, position_ids=torch.tensor([5]))
+    with pytest.raises(ValueError, match=r"position_ids must have shape \(1,\)"):
+        model(torch.tensor([[4]]), position_ids=torch.tensor([5, 6]))
+    with pytest.raises(ValueError, match="input_ids must be a .batch, seq. tensor"):
+        model(torch.tensor([1, 2, 3]))
+    with pytest.raises(
+        ValueError,
+        match=r"key of shape \(2, 2, 1, 16\) does not fit the cached keys of shape "
+        r"\(1, 2, 3, 16\): only dim -2 \(tokens\) may differ",
+    ):
+        cache.update(0, torch.zeros(2, 2, 1, 16), torch.zeros(2, 2, 1, 16))
+    with pytest.raises(ValueError, match="key and value must hold the same number"):
+        cache.update(0, torch.zeros(1, 2, 1, 16), torch.zeros(1, 2, 2, 16))
+    with pytest.raises(ValueError, match="hidden_size must be an integer >= 1, got 0"):
+        TinyGPTConfig(hidden_size=0)
+    with pytest.raises(ValueError, match="name must be one of"):
+        load_tinygpt("gpt-5")
+
+
+@pytest.mark.parametrize("name", pretrained.MODEL_NAMES)
+def test_shipped_weights_load_and_predict_better_than_chance(name):
+    torch.load(pretrained.WEIGHTS_DIR / f"{name}.pt", weights_only=True)
+    model, tokenizer = load_tinygpt(name)
+    log = training_log(name)
+    assert model.config.to_dict() == log["config"]
+    assert model.config.output_gate == (name == "tinygpt-gated")
+    _, validation = train.corpus_texts()
+    ids = torch.tensor(tokenizer.encode(validation[:20_000]))
+    bos = tokenizer.ids[pretrained.BOS_TOKEN]
+    loss = train.evaluate(model, ids, model.config.max_position_embeddings, bos)
+    uniform = torch.log(torch.tensor(float(tokenizer.vocab_size))).item()
+    assert loss < uniform - 2  # e^2 ≈ 7 times likelier than chance per token
+    assert log["steps"][-1]["validation_loss"] < log["steps"][0]["validation_loss"]
+
+
+def test_shipped_files_are_small():
+    total = sum(p.stat().st_size for p in pretrained.WEIGHTS_DIR.iterdir())
+    assert total <= 5 * 2**20
+
+
+def test_a_short_training_run_lowers_the_loss(tmp_path):
+    args = train.parse_args(
+        ["--out", str(tmp_path), "--steps", "30", "--batch-size", "4"]
+        + ["--seq-len", "32", "--log-every", "29", "--vocab-size", "300"]
+        + ["--retrain-tokenizer"]
+    )
+    log = train.train(args)
+    first, last = log["steps"][0], log["steps"][-1]
+    assert last["validation_loss"] < first["validation_loss"] - 0.5
+    saved = json.loads((tmp_path / "tinygpt.log.json").read_text())
+    assert saved["steps"] == log["steps"]
+    model = pretrained.load_model(tmp_path / "tinygpt.pt")
+    assert model.config.vocab_size == 300
+
+
+def test_probes_of_an_untrained_model():
+    """Tiny random weights give near-uniform attention: query i puts 1/(i+1) on
+    position 0. The gates of a gated model are sigmoids, strictly between 0 and 1."""
+    torch.manual_seed(0)
+    model = TinyGPT(TinyGPTConfig(**SMALL, output_gate=True)).eval()
+    rows = torch.randint(0, 97, (8, 16))
+    mass = first_token_mass(model, rows)
+    assert mass.shape == (2, 4, 16)
+    uniform = 1 / torch.arange(1, 17)
+    torch.testing.assert_close(mass, uniform.expand_as(mass), atol=0.01, rtol=0)
+    gates = gate_values(model, rows)
+    assert gates.shape == (2, 8, 16, 4, 16)
+    assert ((gates > 0) & (gates < 1)).all()
+    with pytest.raises(ValueError, match="rows must be .batch, seq. with seq >= 2"):
+        first_token_mass(model, rows[:, :1])
+    with pytest.raises(ValueError, match="model has no output gate"):
+        gate_values(TinyGPT(TinyGPTConfig(**SMALL)), rows)
