@@ -28,25 +28,15 @@ from functools import partial
 import torch
 from transformers import DynamicCache, LlamaConfig, LlamaForCausalLM
 
-from llmviz.attention.heads import GroupedQueryAttention, KVCache
+from llmviz.attention.heads import GroupedQueryAttention
+from llmviz.attention.kv_cache import KVCache
 from llmviz.attention.mla import MultiHeadLatentAttention
-from llmviz.measure import seconds_per_call
+from llmviz.measure import interleaved_best, seconds_per_call
 from llmviz.models.tinygpt import TinyGPT, TinyGPTConfig
 from llmviz.positions.rope import rope_cos_sin
 
 torch.set_grad_enabled(False)
 PROMPT_LEN = 8
-
-
-def best_of(fns: dict[str, Callable], repeats: int) -> tuple[dict[str, float], dict]:
-    """Minimum seconds of each function over interleaved repeats, and the last results."""
-    best, results = {name: float("inf") for name in fns}, {}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            results[name] = fn()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best, results
 
 
 def threads() -> str:
@@ -160,7 +150,7 @@ def bench_hf(new_tokens: int, goal: float, repeats: int) -> None:
     }
     for fn in fns.values():
         fn()  # warm up
-    times, results = best_of(fns, repeats)
+    times, results = interleaved_best(fns, repeats)
     for name, seconds in times.items():
         same = torch.equal(results[name], results["ours"])
         print(

@@ -26,6 +26,7 @@ from redraw import print_redraw_times  # benchmarks/redraw.py, beside this scrip
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
 from llmviz import data, viz
+from llmviz.measure import interleaved_best
 from llmviz.tokenization import (
     CharLevel,
     WordLevel,
@@ -49,17 +50,6 @@ from llmviz.tokenization.views import (
 )
 
 
-def best_of(fns: dict, repeats: int) -> tuple[dict[str, float], dict]:
-    """Minimum seconds of each function over interleaved repeats, and the last results."""
-    best, results = {name: float("inf") for name in fns}, {}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            results[name] = fn()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best, results
-
-
 def hf_train(lines: list[str], vocab_size: int) -> list[tuple[str, str]]:
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -81,7 +71,7 @@ def bench_recount(corpus: data.Corpus, vocab_size: int) -> None:
     print(
         f"== 1. incremental trainer vs textbook recount: {corpus}, vocab {vocab_size}"
     )
-    times, results = best_of(
+    times, results = interleaved_best(
         {
             "recount": lambda: train_bpe_recount(corpus.text, vocab_size),
             "ours": lambda v=vocab_size: train_bpe(corpus.text, v),
@@ -101,7 +91,7 @@ def bench_hf(corpus: data.Corpus, goals: dict[int, float], repeats: int) -> None
     print(f"== 2. ours vs HF tokenizers BpeTrainer (byte-level, {threads}): {corpus}")
     lines = corpus.text.splitlines(keepends=True)
     for vocab_size, goal in goals.items():
-        times, results = best_of(
+        times, results = interleaved_best(
             {
                 "hf": lambda v=vocab_size: hf_train(lines, v),
                 "ours": lambda v=vocab_size: train_bpe(corpus.text, v),
@@ -133,7 +123,7 @@ def bench_encoders(texts: dict[str, str], repeats: int) -> None:
             start = time.perf_counter()
             ids = ours.encode(text)
             cold = time.perf_counter() - start
-            times, results = best_of(
+            times, results = interleaved_best(
                 {
                     "tiktoken": lambda r=reference, t=text: r.encode(
                         t, disallowed_special=()

@@ -40,3 +40,24 @@ def seconds_per_call(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1) -
         _wait_for_gpu()
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def interleaved_best(
+    fns: dict[str, Callable[[], Any]], repeats: int
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """The fastest of ``repeats`` calls of each function, taken in turn so that a busy
+    spell of the machine slows them all alike; and each one's last result.
+
+    >>> times, results = interleaved_best({"sum": lambda: sum(range(10))}, repeats=2)
+    >>> results
+    {'sum': 45}
+    """
+    for name, fn in fns.items():
+        check_callable(f"fns[{name!r}]", fn)
+    best, results = {name: float("inf") for name in fns}, {}
+    for _ in range(check_int("repeats", repeats, minimum=1)):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            results[name] = fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best, results

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from llmviz.attention.heads import KVCache
-from llmviz.attention.kv_cache import MODEL_CONFIGS, kv_cache_bytes_per_token
+from llmviz.attention.kv_cache import MODEL_CONFIGS, KVCache, kv_cache_bytes_per_token
 from llmviz.exercises import (
     CheckResult,
     check_cached_step,

@@ -11,13 +11,8 @@ from transformers import (
 )
 from transformers.models.llama import modeling_llama
 
-from llmviz.attention.heads import (
-    GroupedQueryAttention,
-    KVCache,
-    head_groups,
-    repeat_kv,
-)
-from llmviz.attention.kv_cache import MODEL_CONFIGS, kv_cache_bytes_per_token
+from llmviz.attention.heads import GroupedQueryAttention, head_groups, repeat_kv
+from llmviz.attention.kv_cache import MODEL_CONFIGS, KVCache, kv_cache_bytes_per_token
 from llmviz.positions.rope import apply_rotary_pos_emb, rope_cos_sin
 
 ATOL = 1e-5

@@ -14,7 +14,7 @@ from transformers.models.qwen3_next.modeling_qwen3_next import (
 )
 
 from llmviz.attention.gated import GatedAttention, apply_partial_rotary_pos_emb
-from llmviz.attention.heads import KVCache
+from llmviz.attention.kv_cache import KVCache
 from llmviz.attention.mla import (
     MultiHeadLatentAttention,
     apply_interleaved_rotary_pos_emb,

@@ -7,7 +7,7 @@ import pytest
 import torch
 from transformers import DynamicCache, LlamaConfig, LlamaForCausalLM
 
-from llmviz.attention.heads import KVCache
+from llmviz.attention.kv_cache import KVCache
 from llmviz.models import (
     TinyGPT,
     TinyGPTConfig,

@@ -6,13 +6,13 @@ from llmviz.attention import masks
 from llmviz.attention.flex import block_mask, flex_attention
 from llmviz.attention.gallery import GALLERY, MASK_NAMES, composed_mask, named_mask
 from llmviz.attention.gated import GatedAttention
-from llmviz.attention.heads import (
-    GroupedQueryAttention,
+from llmviz.attention.heads import GroupedQueryAttention, head_groups, repeat_kv
+from llmviz.attention.kv_cache import (
+    MODEL_CONFIGS,
     KVCache,
-    head_groups,
-    repeat_kv,
+    cache_fill,
+    kv_cache_bytes_per_token,
 )
-from llmviz.attention.kv_cache import MODEL_CONFIGS, kv_cache_bytes_per_token
 from llmviz.attention.mla import MultiHeadLatentAttention
 from llmviz.attention.scaling import (
     example_weights,
@@ -38,6 +38,7 @@ __all__ = [
     "SingleHeadAttention",
     "attention_weights",
     "block_mask",
+    "cache_fill",
     "causal_mask",
     "composed_mask",
     "example_weights",

@@ -18,13 +18,8 @@ import torch
 from torch import Tensor, nn
 
 from llmviz._checks import check_int, check_positive_number
-from llmviz.attention.heads import (
-    KVCache,
-    cached_keys_values,
-    check_heads,
-    repeat_kv,
-    resolve_head_dim,
-)
+from llmviz.attention.heads import check_heads, repeat_kv, resolve_head_dim
+from llmviz.attention.kv_cache import KVCache, cached_keys_values
 from llmviz.attention.sdpa import scaled_dot_product_attention
 from llmviz.positions.rope import apply_rotary_pos_emb
 

@@ -1,4 +1,5 @@
-"""How many bytes the KV cache holds per token, computed from a model's config.
+"""The KV cache: ``KVCache`` holds the keys and values of past tokens while a model
+decodes, and ``kv_cache_bytes_per_token`` says how big it gets, from a model's config.
 
 Every layer caches, for each past token, one key and one value per KV head:
 2 · num_hidden_layers · num_key_value_heads · head_dim numbers. MLA (DeepSeek-V2/V3)
@@ -88,6 +89,80 @@ def kv_cache_bytes_per_token(config: Any, dtype: str = "bfloat16") -> int:
         * head_dim
         * (DTYPE_BYTES[dtype])
     )
+
+
+class KVCache:
+    """The keys and values of past tokens, each (B, H_kv, T_past, D), per layer.
+
+    Decoding one token then computes only its own query, key and value, and attends
+    over the cached keys and values instead of recomputing them.
+    """
+
+    def __init__(self) -> None:
+        self.keys: dict[int, Tensor] = {}
+        self.values: dict[int, Tensor] = {}
+
+    def update(
+        self, layer_idx: int, key: Tensor, value: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """Append the new tokens' key and value; return all of them so far."""
+        if key.shape[-2] != value.shape[-2]:
+            raise ValueError(
+                "key and value must hold the same number of tokens (dim -2), got key "
+                f"{tuple(key.shape)} and value {tuple(value.shape)}"
+            )
+        if layer_idx in self.keys:
+            _check_like("key", key, self.keys[layer_idx])
+            _check_like("value", value, self.values[layer_idx])
+            key = torch.cat([self.keys[layer_idx], key], dim=-2)  # (B, H_kv, T, D)
+            value = torch.cat([self.values[layer_idx], value], dim=-2)
+        self.keys[layer_idx], self.values[layer_idx] = key, value
+        return key, value
+
+    def seq_len(self, layer_idx: int = 0) -> int:
+        """How many tokens layer ``layer_idx`` has cached."""
+        return self.keys[layer_idx].shape[-2] if layer_idx in self.keys else 0
+
+    @property
+    def nbytes(self) -> int:
+        """The memory the cache holds, over all layers."""
+        tensors = [*self.keys.values(), *self.values.values()]
+        return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def _check_like(name: str, new: Tensor, cached: Tensor) -> None:
+    """The new tokens must match the cached ones in batch, heads and head_dim."""
+    if new.shape[:-2] != cached.shape[:-2] or new.shape[-1] != cached.shape[-1]:
+        raise ValueError(
+            f"{name} of shape {tuple(new.shape)} does not fit the cached {name}s of "
+            f"shape {tuple(cached.shape)}: only dim -2 (tokens) may differ"
+        )
+
+
+def _causal_after_past(q_len: int, kv_len: int, device: torch.device) -> Tensor:
+    """Query i, at absolute position kv_len − q_len + i, sees keys 0..that position."""
+    offset = kv_len - q_len
+    rows = torch.arange(q_len, device=device)[:, None] + offset
+    return torch.arange(kv_len, device=device)[None, :] <= rows  # (q_len, kv_len)
+
+
+def cached_keys_values(
+    cache: KVCache | None,
+    layer_idx: int,
+    q_len: int,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None,
+    is_causal: bool,
+) -> tuple[Tensor, Tensor, Tensor | None, bool]:
+    """Add the new keys and values to ``cache``, if any, and return all of them with
+    the mask to use: after cached tokens, causal means aligned to the last key."""
+    if cache is None:
+        return key, value, attn_mask, is_causal
+    key, value = cache.update(layer_idx, key, value)
+    if is_causal and attn_mask is None and key.shape[-2] != q_len:
+        return key, value, _causal_after_past(q_len, key.shape[-2], key.device), False
+    return key, value, attn_mask, is_causal
 
 
 EMPTY, PROMPT, GENERATED, NEW = range(4)  # the states of a cache slot in ``cache_fill``

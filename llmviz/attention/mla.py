@@ -17,7 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from llmviz._checks import check_int, check_positive_number
-from llmviz.attention.heads import KVCache, cached_keys_values
+from llmviz.attention.kv_cache import KVCache, cached_keys_values
 from llmviz.attention.sdpa import causal_mask, scaled_dot_product_attention
 from llmviz.layers.norms import RMSNorm
 from llmviz.positions.rope import apply_rotary_pos_emb

@@ -19,7 +19,8 @@ import torch
 from torch import Tensor, nn
 
 from llmviz._checks import check_int, check_positive_number
-from llmviz.attention.heads import GroupedQueryAttention, KVCache
+from llmviz.attention.heads import GroupedQueryAttention
+from llmviz.attention.kv_cache import KVCache
 from llmviz.layers import RMSNorm, SwiGLU
 from llmviz.positions.rope import rope_cos_sin
 
