@@ -101,12 +101,12 @@ def test_citations_exist_in_the_bibliography(path):
     text = _markdown(path)
     cited = {
         key.strip()
-        for group in re.findall(r"\{cite\}`([^`]+)`", text)
+        for group in re.findall(r"\{footcite(?::[a-z]+)?\}`([^`]+)`", text)
         for key in group.split(",")
     }
     assert cited, "cite at least one source"
     assert cited <= _bib_keys(), f"unknown keys: {cited - _bib_keys()}"
-    assert "```{bibliography}" in text, "end with the chapter's references"
+    assert "```{footbibliography}" in text, "end with the chapter's references"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

@@ -137,12 +137,12 @@ def test_shipped_weights_load_and_predict_better_than_chance(name):
     torch.load(pretrained.WEIGHTS_DIR / f"{name}.pt", weights_only=True)
     model, tokenizer = load_tinygpt(name)
     log = training_log(name)
-    assert model.config.to_dict() == log["config"]
+    assert model.config == TinyGPTConfig(**log["config"])
     assert model.config.output_gate == (name == "tinygpt-gated")
     _, validation = train.corpus_texts()
     ids = torch.tensor(tokenizer.encode(validation[:20_000]))
     bos = tokenizer.ids[pretrained.BOS_TOKEN]
-    loss = train.evaluate(model, ids, model.config.max_position_embeddings, bos)
+    loss = train.evaluate(model, ids, log["args"]["seq_len"], bos)
     uniform = torch.log(torch.tensor(float(tokenizer.vocab_size))).item()
     assert loss < uniform - 2  # e^2 ≈ 7 times likelier than chance per token
     assert log["steps"][-1]["validation_loss"] < log["steps"][0]["validation_loss"]
@@ -185,3 +185,32 @@ def test_probes_of_an_untrained_model():
         first_token_mass(model, rows[:, :1])
     with pytest.raises(ValueError, match="model has no output gate"):
         gate_values(TinyGPT(TinyGPTConfig(**SMALL)), rows)
+
+
+def test_learned_positions_and_rope_scaling():
+    """A learned table refuses positions past it; rescaled RoPE changes nothing up to
+    the training length for dynamic NTK, and linear scaling by s at position s·m
+    equals no scaling at m (position interpolation)."""
+    learned = TinyGPT(TinyGPTConfig(**SMALL, position_embedding="learned")).eval()
+    assert learned(torch.randint(0, 97, (1, 256))).shape == (1, 256, 97)
+    with pytest.raises(ValueError, match="no row past max_position_embeddings=256"):
+        learned(torch.randint(0, 97, (1, 257)))
+    torch.manual_seed(0)
+    plain = TinyGPT(TinyGPTConfig(**SMALL, max_position_embeddings=16)).eval()
+    ids = torch.randint(0, 97, (2, 16))
+    for rope_parameters, positions in [
+        ({"rope_type": "dynamic", "factor": 4.0}, torch.arange(16)),
+        ({"rope_type": "linear", "factor": 2.0}, 2 * torch.arange(16)),
+    ]:
+        twin = TinyGPT(
+            TinyGPTConfig(
+                **SMALL, max_position_embeddings=16, rope_parameters=rope_parameters
+            )
+        ).eval()
+        twin.load_state_dict(plain.state_dict())
+        with torch.no_grad():
+            torch.testing.assert_close(
+                twin(ids, position_ids=positions), plain(ids), atol=ATOL, rtol=0
+            )
+    with pytest.raises(ValueError, match="position_embedding must be one of"):
+        TinyGPTConfig(position_embedding="alibi")

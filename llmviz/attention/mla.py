@@ -20,26 +20,11 @@ from llmviz._checks import check_int, check_positive_number
 from llmviz.attention.kv_cache import KVCache, cached_keys_values
 from llmviz.attention.sdpa import causal_mask, scaled_dot_product_attention
 from llmviz.layers.norms import RMSNorm
-from llmviz.positions.rope import apply_rotary_pos_emb
-
-
-def deinterleave(x: Tensor) -> Tensor:
-    """Pairs (x0, x1), (x2, x3), … → (x0, x2, …, x1, x3, …): the rotate_half layout.
-
-    >>> deinterleave(torch.tensor([0.0, 1.0, 2.0, 3.0])).tolist()
-    [0.0, 2.0, 1.0, 3.0]
-    """
-    return torch.cat([x[..., 0::2], x[..., 1::2]], dim=-1)
-
-
-def apply_interleaved_rotary_pos_emb(
-    q: Tensor, k: Tensor, cos: Tensor, sin: Tensor
-) -> tuple[Tensor, Tensor]:
-    """RoPE on interleaved pairs, as DeepSeek-V3: de-interleave, then rotate_half RoPE.
-
-    The outputs stay de-interleaved; q·k is unchanged, as both are permuted alike.
-    """
-    return apply_rotary_pos_emb(deinterleave(q), deinterleave(k), cos, sin)
+from llmviz.positions.rope import (  # deinterleave: re-exported for older imports
+    apply_interleaved_rotary_pos_emb,
+    apply_rotary_pos_emb,
+    deinterleave,  # noqa: F401
+)
 
 
 def _check_rank(name: str, value: int | None) -> int | None:

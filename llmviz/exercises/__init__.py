@@ -11,6 +11,11 @@ from llmviz.exercises.heads import (
     check_kv_cache_bytes,
     check_repeat_kv,
 )
+from llmviz.exercises.positions import (
+    check_alibi_slopes,
+    check_rope_rotation,
+    check_yarn_ramp,
+)
 from llmviz.exercises.tokenization import (
     check_count_pairs,
     check_merge,
@@ -20,6 +25,7 @@ from llmviz.exercises.tokenization import (
 
 __all__ = [
     "CheckResult",
+    "check_alibi_slopes",
     "check_attention",
     "check_cached_step",
     "check_chunked_causal",
@@ -27,7 +33,9 @@ __all__ = [
     "check_kv_cache_bytes",
     "check_merge",
     "check_repeat_kv",
+    "check_rope_rotation",
     "check_sliding_window_pairs",
     "check_viterbi",
     "check_wordpiece",
+    "check_yarn_ramp",
 ]

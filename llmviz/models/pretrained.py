@@ -18,7 +18,7 @@ from llmviz.tokenization.bpe import BPE
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 BOS_TOKEN = "<|endoftext|>"  # starts every training sequence, as in GPT-2
-MODEL_NAMES = ("tinygpt", "tinygpt-gated")
+MODEL_NAMES = ("tinygpt", "tinygpt-gated", "tinygpt-learned")
 
 
 def _path(name: str, suffix: str) -> Path:

@@ -6,9 +6,11 @@ Each layer is pre-norm [touvron2023llama]:
     y = h + SwiGLU(RMSNorm(h))
 
 The token embedding is tied to the output layer. ``output_gate=True`` adds a sigmoid
-gate after attention [qiu2025gated]. The parameter names are those of Hugging Face's
-``LlamaForCausalLM`` (without its ``model.`` prefix), so that its weights can be
-compared one for one.
+gate after attention [qiu2025gated]. ``rope_parameters`` rescales RoPE for longer
+contexts (chapter 6), and ``position_embedding="learned"`` replaces RoPE by a table of
+absolute positions added to the token embeddings, as in BERT and GPT-2. The parameter
+names are those of Hugging Face's ``LlamaForCausalLM`` (without its ``model.``
+prefix), so that its weights can be compared one for one.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from llmviz.attention.heads import GroupedQueryAttention
 from llmviz.attention.kv_cache import KVCache
 from llmviz.layers import RMSNorm, SwiGLU
 from llmviz.positions.rope import rope_cos_sin
+from llmviz.positions.rope_scaling import rope_parameters
+
+POSITION_EMBEDDINGS = ("rope", "learned")
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,8 @@ class TinyGPTConfig:
     rope_theta: float = 10000.0
     rms_norm_eps: float = 1e-5
     output_gate: bool = False
+    position_embedding: str = "rope"  # or "learned": a table of absolute positions
+    rope_parameters: dict | None = None  # rope_type and its scaling, as in HF
 
     def __post_init__(self) -> None:
         for name in (
@@ -51,6 +58,11 @@ class TinyGPTConfig:
             check_int(name, getattr(self, name), minimum=1)
         check_positive_number("rope_theta", self.rope_theta)
         check_positive_number("rms_norm_eps", self.rms_norm_eps)
+        if self.position_embedding not in POSITION_EMBEDDINGS:
+            raise ValueError(
+                f"position_embedding must be one of {POSITION_EMBEDDINGS}, got "
+                f"{self.position_embedding!r}"
+            )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -75,7 +87,7 @@ class DecoderLayer(nn.Module):
     def forward(
         self,
         x: Tensor,
-        cos_sin: tuple[Tensor, Tensor],
+        cos_sin: tuple[Tensor, Tensor] | None,
         cache: KVCache | None,
         return_weights: bool,
     ) -> tuple[Tensor, Tensor | None]:
@@ -104,6 +116,10 @@ class TinyGPT(nn.Module):
         super().__init__()
         self.config = config
         self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size)
+        if config.position_embedding == "learned":  # BERT and GPT-2's absolute table
+            self.embed_positions = nn.Embedding(
+                config.max_position_embeddings, config.hidden_size
+            )
         self.layers = nn.ModuleList(
             DecoderLayer(config, i) for i in range(config.num_hidden_layers)
         )
@@ -144,6 +160,32 @@ class TinyGPT(nn.Module):
             )
         return position_ids
 
+    def _learned_positions(self, positions: Tensor) -> Tensor:
+        table = self.config.max_position_embeddings
+        if int(positions.max()) >= table:
+            raise ValueError(
+                f"a learned position table has no row past max_position_embeddings="
+                f"{table}: got position {int(positions.max())}"
+            )
+        return self.embed_positions(positions)  # (T, hidden)
+
+    def _rotary(self, positions: Tensor) -> tuple[Tensor, Tensor]:
+        """RoPE's (cos, sin), each (1, T, head_dim), as ``rope_parameters`` say."""
+        inv_freq, attention_factor = rope_parameters(
+            self.head_dim,
+            self.config.rope_theta,
+            max_position_embeddings=self.config.max_position_embeddings,
+            seq_len=int(positions.max()) + 1,
+            **(self.config.rope_parameters or {}),
+        )
+        cos, sin = rope_cos_sin(
+            positions,
+            self.head_dim,
+            inv_freq=inv_freq,
+            attention_factor=attention_factor,
+        )
+        return cos[None], sin[None]
+
     def forward(
         self,
         input_ids: Tensor,
@@ -156,9 +198,11 @@ class TinyGPT(nn.Module):
         the tokens it holds, and their keys and values are added to it.
         ``position_ids`` (T,) default to 0, 1, … after the cached tokens."""
         positions = self._positions(input_ids, cache, position_ids)
-        cos, sin = rope_cos_sin(positions, self.head_dim, self.config.rope_theta)
-        cos_sin = cos[None], sin[None]  # each (1, T, head_dim), for every batch row
         x = self.embed_tokens(input_ids)  # (B, T, hidden)
+        if self.config.position_embedding == "learned":
+            x, cos_sin = x + self._learned_positions(positions), None
+        else:
+            cos_sin = self._rotary(positions)
         attentions = []
         for layer in self.layers:
             x, weights = layer(x, cos_sin, cache, output_attentions)

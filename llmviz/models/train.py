@@ -5,7 +5,8 @@ text (``llmviz.data``), each split 90/10 into training and validation text. Ever
 training sequence starts with ``<|endoftext|>`` followed by a random window of the
 token stream. Everything is seeded and the thread count is fixed, so a rerun with the
 same arguments on the same machine gives the same weights; both go in the log.
-``--output-gate`` trains the gated twin used for the attention-sink experiment.
+``--output-gate`` trains the gated twin used for the attention-sink experiment, and
+``--position-embedding learned`` a model with a table of absolute positions (chapter 6).
 """
 
 from __future__ import annotations
@@ -95,8 +96,14 @@ def train(args: argparse.Namespace) -> dict:
     val_ids = torch.tensor(tokenizer.encode(val_text))
     config = TinyGPTConfig(
         vocab_size=tokenizer.vocab_size,
-        max_position_embeddings=args.seq_len,
+        hidden_size=args.hidden_size,
+        num_hidden_layers=args.num_hidden_layers,
+        num_attention_heads=args.num_attention_heads,
+        num_key_value_heads=args.num_key_value_heads,
+        intermediate_size=args.intermediate_size,
+        max_position_embeddings=args.max_position_embeddings or args.seq_len,
         output_gate=args.output_gate,
+        position_embedding=args.position_embedding,
     )
     model = TinyGPT(config).train()
     optimizer = torch.optim.AdamW(
@@ -134,6 +141,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--name", default="tinygpt")
     parser.add_argument("--output-gate", action="store_true")
+    parser.add_argument(
+        "--position-embedding", default="rope", choices=["rope", "learned"]
+    )
+    parser.add_argument("--hidden-size", type=int, default=128)
+    parser.add_argument("--num-hidden-layers", type=int, default=4)
+    parser.add_argument("--num-attention-heads", type=int, default=4)
+    parser.add_argument("--num-key-value-heads", type=int, default=2)
+    parser.add_argument("--intermediate-size", type=int, default=384)
+    parser.add_argument(
+        "--max-position-embeddings", type=int, help="default: --seq-len"
+    )
     parser.add_argument("--steps", type=int, default=1200)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seq-len", type=int, default=128)

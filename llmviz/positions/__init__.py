@@ -1,6 +1,51 @@
-"""Chapter 6, positional encodings. So far: rotary position embeddings (RoPE), which
-the attention heads of chapter 3 apply to their queries and keys."""
+"""Chapter 6, positional encodings: sinusoidal and learned absolute encodings, relative
+ones (Shaw et al., Transformer-XL, T5 buckets, ALiBi), rotary embeddings (RoPE) in both
+layouts, and RoPE's rescalings for long contexts."""
 
-from llmviz.positions.rope import apply_rotary_pos_emb, rope_cos_sin, rotate_half
+from llmviz.positions.alibi import alibi_bias, alibi_slopes
+from llmviz.positions.relative import (
+    relative_distances,
+    relative_positions,
+    shaw_scores,
+    transformer_xl_terms,
+)
+from llmviz.positions.rope import (
+    apply_interleaved_rotary_pos_emb,
+    apply_rotary_pos_emb,
+    deinterleave,
+    interleave,
+    rope_cos_sin,
+    rope_score_decay,
+    rotate_half,
+)
+from llmviz.positions.rope_scaling import ROPE_TYPES, rope_parameters, wavelengths
+from llmviz.positions.sinusoidal import (
+    position_shift,
+    sinusoidal_embeddings,
+    sinusoidal_encoding,
+)
+from llmviz.positions.t5 import t5_bucket_bias, t5_relative_position_bucket
 
-__all__ = ["apply_rotary_pos_emb", "rope_cos_sin", "rotate_half"]
+__all__ = [
+    "ROPE_TYPES",
+    "alibi_bias",
+    "alibi_slopes",
+    "apply_interleaved_rotary_pos_emb",
+    "apply_rotary_pos_emb",
+    "deinterleave",
+    "interleave",
+    "position_shift",
+    "relative_distances",
+    "relative_positions",
+    "rope_cos_sin",
+    "rope_parameters",
+    "rope_score_decay",
+    "rotate_half",
+    "shaw_scores",
+    "sinusoidal_embeddings",
+    "sinusoidal_encoding",
+    "t5_bucket_bias",
+    "t5_relative_position_bucket",
+    "transformer_xl_terms",
+    "wavelengths",
+]
