@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import html.parser
+import json
+import re
 import shutil
 import threading
 import urllib.parse
@@ -299,6 +301,21 @@ def test_chapter_has_colab_and_download_buttons(notebook):
     assert colab in hrefs, f"no Colab button pointing at {colab}"
     assert f"../_sources/notebooks/{notebook.name}" in hrefs, "no .ipynb download link"
     assert (SITE / "_sources" / "notebooks" / notebook.name).is_file()
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_tables_render_as_tables(notebook):
+    """A cell that shows llmviz.table(...) gets an HTML table, not its markdown source
+    (myst-nb's default commonmark has no tables)."""
+    shown = re.compile(r"^(llmviz\.)?table\(", re.MULTILINE)
+    expected = sum(
+        1
+        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        if cell["cell_type"] == "code" and shown.search("".join(cell["source"]))
+    )
+    page = (SITE / "notebooks" / notebook.with_suffix(".html").name).read_text()
+    assert page.count("<table") >= expected, f"{expected} tables expected"
+    assert "|---|" not in page and "|—|" not in page, "a table left as markdown"
 
 
 def test_search_finds_the_attention_chapter(page, base_url):
