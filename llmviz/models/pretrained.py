@@ -18,7 +18,13 @@ from llmviz.tokenization.bpe import BPE
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 BOS_TOKEN = "<|endoftext|>"  # starts every training sequence, as in GPT-2
-MODEL_NAMES = ("tinygpt", "tinygpt-gated", "tinygpt-learned")
+MODEL_NAMES = (
+    "tinygpt",
+    "tinygpt-gated",
+    "tinygpt-learned",
+    "tinymoe",
+    "tinymoe-noaux",
+)
 
 
 def _path(name: str, suffix: str) -> Path:

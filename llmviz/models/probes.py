@@ -1,5 +1,6 @@
 """What a trained TinyGPT does inside: its attention maps, the attention mass it puts on
-the first token (the attention sink [xiao2024streamingllm]), and its output gates.
+the first token (the attention sink [xiao2024streamingllm]), its output gates, and, for
+a mixture of experts, which expert each token goes to.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from torch import Tensor
 
 from llmviz.models.pretrained import BOS_TOKEN
 from llmviz.models.tinygpt import TinyGPT
+from llmviz.moe.routing import route
 from llmviz.tokenization.bpe import BPE, readable
 
 
@@ -71,3 +73,38 @@ def gate_values(model: TinyGPT, rows: Tensor) -> Tensor:
     batch, seq = rows.shape
     shape = (batch, seq, model.config.num_attention_heads, model.head_dim)
     return torch.stack([gate.view(shape) for gate in gates])
+
+
+@torch.no_grad()
+def expert_weights(model: TinyGPT, rows: Tensor) -> Tensor:
+    """Each MoE layer's routing of ``rows`` (B, T): (layers, B·T, num_experts), the
+    weight of every expert for every token, 0 for the experts a token skips."""
+    if not model.config.num_experts:
+        raise ValueError("model has no experts: train it with --num-experts")
+    model(rows)
+    dense = []
+    for layer in model.layers:
+        weights, experts = route(layer.router_logits, model.config.num_experts_per_tok)
+        table = torch.zeros(len(weights), model.config.num_experts)
+        dense.append(table.scatter(1, experts, weights))  # (B·T, E)
+    return torch.stack(dense)
+
+
+TOKEN_KINDS = ("word start", "word piece", "digits", "punctuation", "space or newline")
+
+
+def token_kind(token: str) -> str:
+    """Which of ``TOKEN_KINDS`` a byte-level BPE token (GPT-2 alphabet) is.
+
+    >>> [token_kind(t) for t in ["Ġthe", "ing", "42", "):", "ĊĠĠ"]]
+    ['word start', 'word piece', 'digits', 'punctuation', 'space or newline']
+    """
+    text = readable(token)  # the text it stands for
+    if not text.strip():
+        return "space or newline"
+    word = text.strip()
+    if word.isdigit():
+        return "digits"
+    if not any(c.isalnum() for c in word):
+        return "punctuation"
+    return "word start" if text[0].isspace() else "word piece"

@@ -8,7 +8,9 @@ Each layer is pre-norm [touvron2023llama]:
 The token embedding is tied to the output layer. ``output_gate=True`` adds a sigmoid
 gate after attention [qiu2025gated]. ``rope_parameters`` rescales RoPE for longer
 contexts (chapter 6), and ``position_embedding="learned"`` replaces RoPE by a table of
-absolute positions added to the token embeddings, as in BERT and GPT-2. The parameter
+absolute positions added to the token embeddings, as in BERT and GPT-2. With
+``num_experts`` > 0 every feed-forward layer is a sparse mixture of SwiGLU experts
+(chapter 7); each layer keeps the router logits of its last call. The parameter
 names are those of Hugging Face's ``LlamaForCausalLM`` (without its ``model.``
 prefix), so that its weights can be compared one for one.
 """
@@ -24,6 +26,8 @@ from llmviz._checks import check_int, check_positive_number
 from llmviz.attention.heads import GroupedQueryAttention
 from llmviz.attention.kv_cache import KVCache
 from llmviz.layers import RMSNorm, SwiGLU
+from llmviz.moe.layer import SparseMoeBlock
+from llmviz.moe.routing import check_top_k
 from llmviz.positions.rope import rope_cos_sin
 from llmviz.positions.rope_scaling import rope_parameters
 
@@ -46,6 +50,8 @@ class TinyGPTConfig:
     output_gate: bool = False
     position_embedding: str = "rope"  # or "learned": a table of absolute positions
     rope_parameters: dict | None = None  # rope_type and its scaling, as in HF
+    num_experts: int = 0  # > 0: each feed-forward layer is a mixture of experts
+    num_experts_per_tok: int = 2
 
     def __post_init__(self) -> None:
         for name in (
@@ -58,6 +64,11 @@ class TinyGPTConfig:
             check_int(name, getattr(self, name), minimum=1)
         check_positive_number("rope_theta", self.rope_theta)
         check_positive_number("rms_norm_eps", self.rms_norm_eps)
+        check_int("num_experts", self.num_experts, minimum=0)
+        if self.num_experts:
+            check_top_k(
+                "num_experts_per_tok", self.num_experts_per_tok, self.num_experts
+            )
         if self.position_embedding not in POSITION_EMBEDDINGS:
             raise ValueError(
                 f"position_embedding must be one of {POSITION_EMBEDDINGS}, got "
@@ -82,7 +93,16 @@ class DecoderLayer(nn.Module):
             output_gate=config.output_gate,
         )
         self.post_attention_layernorm = RMSNorm(config.hidden_size, config.rms_norm_eps)
-        self.mlp = SwiGLU(config.hidden_size, config.intermediate_size)
+        if config.num_experts:  # intermediate_size is then each expert's
+            self.mlp = SparseMoeBlock(
+                config.hidden_size,
+                config.intermediate_size,
+                config.num_experts,
+                config.num_experts_per_tok,
+            )
+        else:
+            self.mlp = SwiGLU(config.hidden_size, config.intermediate_size)
+        self.router_logits: Tensor | None = None  # (B·T, E) of the last call, if MoE
 
     def forward(
         self,
@@ -100,7 +120,10 @@ class DecoderLayer(nn.Module):
         )
         attended, weights = attended if return_weights else (attended, None)
         x = x + attended
-        return x + self.mlp(self.post_attention_layernorm(x)), weights
+        mixed = self.mlp(self.post_attention_layernorm(x))
+        if isinstance(mixed, tuple):  # a mixture of experts also gives its routing
+            mixed, self.router_logits = mixed
+        return x + mixed, weights
 
 
 class TinyGPT(nn.Module):

@@ -6,7 +6,9 @@ training sequence starts with ``<|endoftext|>`` followed by a random window of t
 token stream. Everything is seeded and the thread count is fixed, so a rerun with the
 same arguments on the same machine gives the same weights; both go in the log.
 ``--output-gate`` trains the gated twin used for the attention-sink experiment, and
-``--position-embedding learned`` a model with a table of absolute positions (chapter 6).
+``--position-embedding learned`` a model with a table of absolute positions (chapter 6),
+and ``--num-experts`` a mixture of experts, with Mixtral's load-balancing loss weighted
+by ``--router-aux-loss-coef`` (chapter 7).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from tqdm.auto import tqdm
 from llmviz import data
 from llmviz.models import pretrained
 from llmviz.models.tinygpt import TinyGPT, TinyGPTConfig
+from llmviz.moe.losses import load_balancing_loss
+from llmviz.moe.routing import expert_counts, route
 from llmviz.tokenization.bpe import BPE
 from llmviz.tokenization.bpe_train import train_bpe
 
@@ -58,6 +62,23 @@ def loss_on(model: TinyGPT, rows: torch.Tensor) -> torch.Tensor:
     """Mean next-token cross-entropy over the rows (B, T + 1)."""
     logits = model(rows[:, :-1])  # (B, T, vocab)
     return F.cross_entropy(logits.flatten(0, 1), rows[:, 1:].flatten())
+
+
+def load_balancing(model: TinyGPT) -> torch.Tensor:
+    """Mixtral's auxiliary loss over every layer's routing of the last batch."""
+    logits = [layer.router_logits for layer in model.layers]
+    config = model.config
+    return load_balancing_loss(logits, config.num_experts, config.num_experts_per_tok)
+
+
+def expert_load(model: TinyGPT) -> list[list[float]]:
+    """Per layer, the share of the last batch's expert choices that went to each."""
+    loads = []
+    for layer in model.layers:
+        _, experts = route(layer.router_logits.detach(), layer.mlp.top_k)
+        counts = expert_counts(experts, model.config.num_experts).float()
+        loads.append((counts / counts.sum()).tolist())
+    return loads
 
 
 @torch.no_grad()
@@ -104,6 +125,8 @@ def train(args: argparse.Namespace) -> dict:
         max_position_embeddings=args.max_position_embeddings or args.seq_len,
         output_gate=args.output_gate,
         position_embedding=args.position_embedding,
+        num_experts=args.num_experts,
+        num_experts_per_tok=args.num_experts_per_tok,
     )
     model = TinyGPT(config).train()
     optimizer = torch.optim.AdamW(
@@ -119,6 +142,9 @@ def train(args: argparse.Namespace) -> dict:
             group["lr"] = learning_rate(step, args.steps, args.lr, args.warmup)
         rows = batches(train_ids, args.seq_len, args.batch_size, bos_id, generator)
         loss = loss_on(model, rows)
+        if config.num_experts:
+            auxiliary = load_balancing(model)
+            loss = loss + args.router_aux_loss_coef * auxiliary
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -127,6 +153,9 @@ def train(args: argparse.Namespace) -> dict:
         if step % args.log_every == 0 or step == args.steps - 1:
             entry = {"step": step, "train_loss": loss.item()}
             entry["seconds"] = time.perf_counter() - start
+            if config.num_experts:  # before evaluate() routes other tokens
+                entry["load_balancing_loss"] = auxiliary.item()
+                entry["expert_load"] = expert_load(model)
             entry["validation_loss"] = evaluate(model, val_ids, args.seq_len, bos_id)
             log["steps"].append(entry)
     path = Path(args.out) / f"{args.name}.pt"
@@ -144,6 +173,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--position-embedding", default="rope", choices=["rope", "learned"]
     )
+    parser.add_argument("--num-experts", type=int, default=0, help="0: dense")
+    parser.add_argument("--num-experts-per-tok", type=int, default=2)
+    parser.add_argument("--router-aux-loss-coef", type=float, default=0.0)
     parser.add_argument("--hidden-size", type=int, default=128)
     parser.add_argument("--num-hidden-layers", type=int, default=4)
     parser.add_argument("--num-attention-heads", type=int, default=4)

@@ -1,0 +1,42 @@
+"""Chapter 7, architectures and mixture of experts: the four transformer structures as
+attention patterns; sparse MoE layers, their routing, load-balancing losses and
+capacity; and the arithmetic of total and active parameters."""
+
+from llmviz.moe.architectures import KINDS, STRUCTURES, structure_mask
+from llmviz.moe.capacity import expert_capacity, top1_with_capacity
+from llmviz.moe.layer import SparseMoeBlock
+from llmviz.moe.losses import (
+    cv_squared,
+    importance_loss,
+    load_balancing_loss,
+    router_z_loss,
+    switch_load_balancing_loss,
+)
+from llmviz.moe.params import (
+    MODEL_CONFIGS,
+    dense_equivalent,
+    flops_per_token,
+    parameter_counts,
+)
+from llmviz.moe.routing import expert_counts, noisy_top_k_gating, route
+
+__all__ = [
+    "KINDS",
+    "MODEL_CONFIGS",
+    "STRUCTURES",
+    "SparseMoeBlock",
+    "cv_squared",
+    "dense_equivalent",
+    "expert_capacity",
+    "expert_counts",
+    "flops_per_token",
+    "importance_loss",
+    "load_balancing_loss",
+    "noisy_top_k_gating",
+    "parameter_counts",
+    "route",
+    "router_z_loss",
+    "structure_mask",
+    "switch_load_balancing_loss",
+    "top1_with_capacity",
+]

@@ -1,0 +1,137 @@
+"""The sparse mixture-of-experts layer of Mixtral [jiang2024mixtral].
+
+    y = Σ_{e ∈ top-k(x)} w_e(x) · SwiGLU_e(x)
+
+A router scores each token against E experts, the k best each process the token,
+and their outputs are summed with the router's weights. Every expert is a SwiGLU
+feed-forward layer, stored fused as Hugging Face transformers 5 stores Mixtral's:
+``experts.gate_up_proj`` (E, 2I, D) holds each expert's gate and up projections
+stacked, ``experts.down_proj`` (E, D, I) its down projection, so a state dict loads
+from ``MixtralSparseMoeBlock``.
+Simplified: no router jitter noise, no capacity limit, no load-balancing loss.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from llmviz._checks import check_int
+from llmviz.moe.routing import route
+
+DISPATCHES = ("grouped", "loop")
+
+
+class FusedExperts(nn.Module):
+    """E SwiGLU experts held as two 3-D tensors (Hugging Face's layout and names)."""
+
+    def __init__(
+        self, num_experts: int, hidden_size: int, intermediate_size: int
+    ) -> None:
+        super().__init__()
+        E, D, inner = num_experts, hidden_size, intermediate_size
+        self.gate_up_proj = nn.Parameter(torch.empty(E, 2 * inner, D))  # gate | up
+        self.down_proj = nn.Parameter(torch.empty(E, D, inner))
+        # nn.Linear's default: uniform in ±1/√fan_in
+        nn.init.uniform_(self.gate_up_proj, -1 / math.sqrt(D), 1 / math.sqrt(D))
+        nn.init.uniform_(self.down_proj, -1 / math.sqrt(inner), 1 / math.sqrt(inner))
+
+    def forward(self, expert: int, x: Tensor) -> Tensor:
+        """Expert ``expert`` applied to tokens x (..., D): down(SiLU(gate x) ⊙ up x)."""
+        gate, up = F.linear(x, self.gate_up_proj[expert]).chunk(2, dim=-1)  # (..., I)
+        return F.linear(F.silu(gate) * up, self.down_proj[expert])  # (..., D)
+
+
+class SparseMoeBlock(nn.Module):
+    """A router ``gate`` (D → E, no bias) and E SwiGLU ``experts``; each token uses k.
+
+    ``forward`` returns the output (B, T, D) and the router logits (B·T, E); the
+    routing is Mixtral's (``llmviz.moe.routing.route``).
+
+    >>> block = SparseMoeBlock(8, 16, num_experts=4, num_experts_per_tok=2)
+    >>> out, router_logits = block(torch.randn(2, 3, 8))
+    >>> tuple(out.shape), tuple(router_logits.shape)
+    ((2, 3, 8), (6, 4))
+    """
+
+    def __init__(
+        self,
+        hidden_size: int,
+        intermediate_size: int,
+        num_experts: int,
+        num_experts_per_tok: int,
+        norm_topk_prob: bool = True,
+    ) -> None:
+        super().__init__()
+        self.hidden_size = check_int("hidden_size", hidden_size, minimum=1)
+        check_int("intermediate_size", intermediate_size, minimum=1)
+        self.num_experts = check_int("num_experts", num_experts, minimum=1)
+        self.top_k = check_int("num_experts_per_tok", num_experts_per_tok, minimum=1)
+        if self.top_k > self.num_experts:
+            raise ValueError(
+                f"num_experts_per_tok must be at most num_experts = {num_experts}, "
+                f"got {num_experts_per_tok}"
+            )
+        self.norm_topk_prob = bool(norm_topk_prob)
+        self.gate = nn.Linear(hidden_size, num_experts, bias=False)
+        self.experts = FusedExperts(num_experts, hidden_size, intermediate_size)
+
+    def forward(
+        self, hidden_states: Tensor, dispatch: str = "grouped"
+    ) -> tuple[Tensor, Tensor]:
+        """Route each token of (B, T, D) to its k experts; ``dispatch`` picks how."""
+        if dispatch not in DISPATCHES:
+            raise ValueError(f"dispatch must be one of {DISPATCHES}, got {dispatch!r}")
+        if hidden_states.dim() != 3 or hidden_states.shape[-1] != self.hidden_size:
+            raise ValueError(
+                f"hidden_states must be (batch, seq, hidden_size={self.hidden_size}), "
+                f"got shape {tuple(hidden_states.shape)}"
+            )
+        B, T, D = hidden_states.shape
+        x = hidden_states.reshape(B * T, D)  # (B·T, D): tokens, batch or not
+        router_logits = self.gate(x)  # (B·T, E)
+        weights, experts = route(router_logits, self.top_k, self.norm_topk_prob)
+        combine = grouped_dispatch if dispatch == "grouped" else loop_dispatch
+        out = combine(x, weights, experts, self.experts)  # (B·T, D)
+        return out.reshape(B, T, D), router_logits
+
+
+def loop_dispatch(
+    x: Tensor, weights: Tensor, experts: Tensor, expert_fn: FusedExperts
+) -> Tensor:
+    """The textbook reference: for each token and each of its k experts, add
+    w · expert(x).
+
+    x (T, D); weights, experts (T, k). One small matrix-vector product at a time: slow.
+    """
+    out = torch.zeros_like(x)  # (T, D)
+    for t in range(x.shape[0]):
+        for w, e in zip(weights[t], experts[t].tolist(), strict=True):
+            out[t] += (w * expert_fn(e, x[t])).to(x.dtype)
+    return out
+
+
+def grouped_dispatch(
+    x: Tensor, weights: Tensor, experts: Tensor, expert_fn: FusedExperts
+) -> Tensor:
+    """Sort the (token, slot) pairs by expert, run each expert once on all its tokens,
+    and add the weighted results back to their tokens (``index_add_``).
+
+    x (T, D); weights, experts (T, k). E matrix-matrix products instead of T·k.
+    """
+    k = experts.shape[1]
+    flat_experts = experts.reshape(-1)  # (T·k,): slot s is token s // k
+    order = flat_experts.argsort(stable=True)  # slots grouped by expert
+    counts = torch.bincount(flat_experts, minlength=expert_fn.down_proj.shape[0])
+    flat_weights = weights.reshape(-1, 1)  # (T·k, 1)
+    out = torch.zeros_like(x)  # (T, D)
+    for e, slots in enumerate(order.split(counts.tolist())):
+        if slots.numel() == 0:
+            continue  # no token chose this expert
+        tokens = slots // k  # (n_e,)
+        y = expert_fn(e, x[tokens]) * flat_weights[slots]  # (n_e, D)
+        out.index_add_(0, tokens, y.to(x.dtype))
+    return out
