@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import torch
+
 NOT_IMPLEMENTED = (
     "Not implemented yet: replace `raise NotImplementedError` with your code."
 )
@@ -36,6 +38,18 @@ def report(passed: bool, message: str) -> CheckResult:
     """Print the feedback after a ✅ or a ❌, and return the result."""
     print(("✅ " if passed else "❌ ") + message)
     return CheckResult(passed, message)
+
+
+def call_keeping_input(
+    fn: Callable[..., Any], name: str, *args: Any
+) -> tuple[Any, str | None]:
+    """``call``, failing too if the function changed its first argument, ``name``."""
+    before = args[0].clone()
+    result, failure = call(fn, *args)
+    changed = args[0].shape != before.shape or not torch.equal(args[0], before)
+    if failure is None and changed:
+        failure = f"Your function changed {name}: leave it as it is."
+    return result, failure
 
 
 def call(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
