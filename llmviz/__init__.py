@@ -17,6 +17,7 @@ __all__ = ["setup", "show_source", "table", "versions", "__version__"]
 _SUBPACKAGES = {
     "attention",
     "data",
+    "decoding",
     "exercises",
     "layers",
     "measure",

@@ -1,0 +1,121 @@
+"""Decoding speed, measured side by side in one run.
+
+1. The sampling filters (temperature, top-k, top-p, min-p) against Hugging Face's
+   warpers on a batch of 64 × 50,257 logits, with the same outputs (goal: <= 1.2x).
+2. Our beam search against HF ``generate`` with the same tiny GPT-2, per generated
+   token (goal: <= 1.5x). Ours reruns the whole sequence at every step, as the chapter
+   teaches it; HF's is shown with and without its KV cache, so the ratio that matters,
+   the search itself, is the one against ``use_cache=False``.
+
+Each figure is the minimum over interleaved repeats (llmviz.measure.interleaved_best).
+Usage: python benchmarks/bench_decoding.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import torch
+from transformers import GPT2Config, GPT2LMHeadModel, logging
+from transformers.generation import logits_process as hf
+
+from llmviz.decoding.filters import (
+    apply_temperature,
+    min_p_filter,
+    top_k_filter,
+    top_p_filter,
+)
+from llmviz.decoding.search import beam_search
+from llmviz.measure import interleaved_best
+
+torch.set_grad_enabled(False)
+logging.set_verbosity_error()
+
+
+def bench_filters(quick: bool) -> None:
+    torch.manual_seed(0)
+    batch, vocab = (8, 50257) if quick else (64, 50257)
+    logits = torch.randn(batch, vocab) * 3
+    ids = torch.zeros(batch, 1, dtype=torch.long)
+    pairs = {
+        "temperature 0.7": (
+            lambda: apply_temperature(logits, 0.7),
+            lambda: hf.TemperatureLogitsWarper(0.7)(ids, logits),
+        ),
+        "top_k 50": (
+            lambda: top_k_filter(logits, 50),
+            lambda: hf.TopKLogitsWarper(50)(ids, logits),
+        ),
+        "top_p 0.9": (
+            lambda: top_p_filter(logits, 0.9),
+            lambda: hf.TopPLogitsWarper(0.9)(ids, logits),
+        ),
+        "min_p 0.05": (
+            lambda: min_p_filter(logits, 0.05),
+            lambda: hf.MinPLogitsWarper(0.05)(ids, logits),
+        ),
+    }
+    print(f"== filters on {batch} × {vocab} logits, {torch.get_num_threads()} threads")
+    print(f"{'filter':<16} {'llmviz':>10} {'HF':>10} {'ratio':>7}  same output")
+    worst = 0.0
+    for name, (ours, theirs) in pairs.items():
+        times, results = interleaved_best(
+            {"ours": ours, "HF": theirs}, 3 if quick else 15
+        )
+        same = torch.equal(results["ours"], results["HF"])
+        ratio = times["ours"] / times["HF"]
+        worst = max(worst, ratio)
+        print(
+            f"{name:<16} {1e3 * times['ours']:>8.2f}ms {1e3 * times['HF']:>8.2f}ms "
+            f"{ratio:>7.2f}  {'yes' if same else 'NO'}"
+        )
+    print(f"worst ratio {worst:.2f} (goal <= 1.2x)")
+
+
+def bench_beam_search(quick: bool) -> None:
+    torch.manual_seed(0)
+    config = GPT2Config(
+        n_layer=2, n_embd=64, n_head=2, vocab_size=1000, n_positions=256
+    )
+    config.bos_token_id = config.eos_token_id = config.pad_token_id = None
+    model = GPT2LMHeadModel(config).eval()
+    prompt = torch.randint(0, 1000, (1, 8))
+    new_tokens, beams = (8, 2) if quick else (48, 4)
+
+    def ours():
+        return beam_search(
+            lambda ids: model(ids).logits[:, -1], prompt, beams, new_tokens
+        )["sequences"]
+
+    def theirs(use_cache: bool):
+        return lambda: model.generate(
+            prompt,
+            num_beams=beams,
+            max_new_tokens=new_tokens,
+            do_sample=False,
+            use_cache=use_cache,
+            pad_token_id=0,
+        )
+
+    fns = {"ours": ours, "HF, no cache": theirs(False), "HF, cache": theirs(True)}
+    times, results = interleaved_best(fns, 2 if quick else 5)
+    print(f"== beam search, {beams} beams, {new_tokens} new tokens, tiny GPT-2")
+    for name, seconds in times.items():
+        same = torch.equal(results[name][:1], results["ours"][:1])
+        print(
+            f"{name:<14} {1e3 * seconds / new_tokens:>8.2f} ms/token  "
+            f"same best sequence: {'yes' if same else 'NO'}"
+        )
+    ratio = times["ours"] / times["HF, no cache"]
+    print(f"ours / HF without cache: {ratio:.2f} (goal <= 1.5x)")
+    print(f"ours / HF with its cache: {times['ours'] / times['HF, cache']:.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes (for the tests)"
+    )
+    quick = parser.parse_args().quick
+    bench_filters(quick)
+    bench_beam_search(quick)

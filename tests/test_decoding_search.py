@@ -1,0 +1,227 @@
+"""Greedy decoding and beam search against Hugging Face ``generate`` on a tiny GPT-2."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+
+from llmviz.decoding.search import beam_search, greedy
+
+transformers = pytest.importorskip("transformers")
+
+MAX_NEW_TOKENS = 6
+
+
+@pytest.fixture(scope="module")
+def model():
+    config = transformers.GPT2Config(
+        n_layer=2,
+        n_embd=32,
+        n_head=2,
+        vocab_size=50,
+        n_positions=64,
+        bos_token_id=None,
+        eos_token_id=None,
+        pad_token_id=None,
+        initializer_range=0.3,  # peakier than GPT-2's 0.02, so the beams differ
+    )
+    torch.manual_seed(0)
+    return transformers.GPT2LMHeadModel(config).eval()
+
+
+@pytest.fixture(scope="module")
+def prompt():
+    generator = torch.Generator().manual_seed(1)
+    return torch.randint(0, 50, (1, 5), generator=generator)
+
+
+def scorer(model):
+    return lambda ids: model(ids).logits[:, -1]
+
+
+@torch.no_grad()
+def hf_beam(model, ids, num_beams, eos_token_id=None, **kwargs):
+    return model.generate(
+        ids,
+        attention_mask=torch.ones_like(ids),
+        num_beams=num_beams,
+        do_sample=False,
+        max_new_tokens=kwargs.pop("max_new_tokens", MAX_NEW_TOKENS),
+        output_scores=True,
+        return_dict_in_generate=True,
+        eos_token_id=eos_token_id,
+        pad_token_id=eos_token_id,
+        **kwargs,
+    )
+
+
+@pytest.fixture(scope="module")
+def eos(model, prompt):
+    """A token that ends some, but not all, beams: searched, not typed in."""
+    plain = hf_beam(model, prompt, 4, num_return_sequences=4).sequences
+    for token in dict.fromkeys(plain[:, prompt.shape[1] :].flatten().tolist()):
+        out = hf_beam(model, prompt, 4, eos_token_id=token, num_return_sequences=4)
+        generated = out.sequences[:, prompt.shape[1] :]
+        early = (generated[:, :-1] == token).any(dim=1)  # finished before the end
+        if early.any() and not early.all():
+            return token
+    pytest.fail("no token in the vocabulary ends some beams early")
+
+
+SETTINGS = list(itertools.product([2, 4], [0.0, 1.0, 2.0], [True, False, "never"]))
+
+
+@pytest.mark.parametrize("use_eos", [False, True])
+@pytest.mark.parametrize(("num_beams", "length_penalty", "early_stopping"), SETTINGS)
+def test_beam_search_matches_hf(
+    model, prompt, eos, use_eos, num_beams, length_penalty, early_stopping
+):
+    eos_token_id = eos if use_eos else None
+    options = dict(
+        length_penalty=length_penalty,
+        early_stopping=early_stopping,
+        eos_token_id=eos_token_id,
+        num_return_sequences=num_beams,
+    )
+    expected = hf_beam(model, prompt, num_beams, **options)
+    ours = beam_search(scorer(model), prompt, num_beams, MAX_NEW_TOKENS, **options)
+    assert torch.equal(ours["sequences"], expected.sequences)
+    torch.testing.assert_close(
+        ours["sequences_scores"], expected.sequences_scores, atol=1e-5, rtol=0
+    )
+
+
+def test_eos_setting_finishes_beams_early(model, prompt, eos):
+    out = beam_search(scorer(model), prompt, 4, MAX_NEW_TOKENS, eos_token_id=eos)
+    statuses = [c["status"] for step in out["tree"][:-1] for c in step]
+    assert "finished" in statuses
+
+
+@pytest.mark.parametrize("num_return_sequences", [1, 2])
+def test_fewer_return_sequences_are_the_best(model, prompt, eos, num_return_sequences):
+    options = dict(eos_token_id=eos, num_return_sequences=num_return_sequences)
+    expected = hf_beam(model, prompt, 4, **options)
+    ours = beam_search(scorer(model), prompt, 4, MAX_NEW_TOKENS, **options)
+    assert torch.equal(ours["sequences"], expected.sequences)
+    torch.testing.assert_close(
+        ours["sequences_scores"], expected.sequences_scores, atol=1e-5, rtol=0
+    )
+
+
+@torch.no_grad()
+@pytest.mark.parametrize("length_penalty", [0.0, 1.0, 2.0])
+def test_scores_are_penalised_sums_of_log_probs(model, prompt, length_penalty):
+    out = beam_search(
+        scorer(model), prompt, 3, 5, length_penalty, num_return_sequences=3
+    )
+    for ids, score in zip(out["sequences"], out["sequences_scores"], strict=True):
+        log_probs = torch.log_softmax(model(ids[None]).logits[0, :-1], dim=-1)
+        picked = log_probs.gather(1, ids[1:, None])[prompt.shape[1] - 1 :]
+        n = len(picked)
+        torch.testing.assert_close(
+            score, picked.sum() / n**length_penalty, atol=1e-5, rtol=0
+        )
+
+
+def test_tree_records_every_step(model, prompt):
+    out = beam_search(scorer(model), prompt, 3, 4)
+    assert len(out["tree"]) == 4
+    for step in out["tree"]:
+        assert len(step) == 6  # 2 * num_beams candidates
+        assert [c["score"] for c in step] == sorted(
+            (c["score"] for c in step), reverse=True
+        )
+    assert sum(c["status"] == "running" for c in out["tree"][0]) == 3
+    assert all(c["parent"] == 0 for c in out["tree"][0])  # one beam: the prompt
+    assert sum(c["status"] == "finished" for c in out["tree"][-1]) == 3
+
+
+@torch.no_grad()
+@pytest.mark.parametrize("use_eos", [False, True])
+def test_greedy_matches_hf(model, eos, use_eos):
+    ids = torch.randint(0, 50, (2, 4), generator=torch.Generator().manual_seed(2))
+    eos_token_id = eos if use_eos else None
+    expected = model.generate(
+        ids,
+        attention_mask=torch.ones_like(ids),
+        do_sample=False,
+        max_new_tokens=MAX_NEW_TOKENS,
+        eos_token_id=eos_token_id,
+        pad_token_id=eos_token_id,
+    )
+    ours = greedy(scorer(model), ids, MAX_NEW_TOKENS, eos_token_id=eos_token_id)
+    assert torch.equal(ours, expected)
+
+
+@pytest.mark.parametrize("use_eos", [False, True])
+def test_one_beam_is_greedy(model, prompt, eos, use_eos):
+    # With an EOS, one beam equals greedy only when it stops at the first finished one.
+    eos_token_id = eos if use_eos else None
+    out = beam_search(
+        scorer(model), prompt, 1, 8, early_stopping=True, eos_token_id=eos_token_id
+    )
+    expected = greedy(scorer(model), prompt, 8, eos_token_id=eos_token_id)
+    assert torch.equal(out["sequences"], expected)
+
+
+def test_no_new_tokens_returns_the_prompt(model, prompt):
+    out = beam_search(scorer(model), prompt, 2, 0, num_return_sequences=2)
+    assert torch.equal(out["sequences"], prompt.repeat(2, 1))
+    assert torch.equal(greedy(scorer(model), prompt, 0), prompt)
+
+
+def uniform(ids):
+    return torch.zeros(ids.shape[0], 5)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (dict(num_beams=0), ValueError, "num_beams must be an integer >= 1, got 0"),
+        (dict(num_beams=2.0), TypeError, "num_beams must be an integer"),
+        (dict(num_return_sequences=3), ValueError, r"num_return_sequences \(3\)"),
+        (dict(max_new_tokens=-1), ValueError, "max_new_tokens must be an integer >= 0"),
+        (dict(input_ids=torch.zeros(2, 3, dtype=torch.long)), ValueError, r"\(1, T\)"),
+        (dict(input_ids=torch.zeros(3, dtype=torch.long)), ValueError, r"\(B, T\)"),
+        (dict(input_ids=torch.zeros(1, 3)), TypeError, "integer tensor"),
+        (dict(early_stopping="sometimes"), ValueError, "True, False or 'never'"),
+        (dict(length_penalty="1"), TypeError, "length_penalty must be a real"),
+        (dict(eos_token_id=-1), ValueError, "eos_token_id must be an integer >= 0"),
+        (dict(next_token_logits=3), TypeError, "next_token_logits must be callable"),
+        (
+            dict(next_token_logits=lambda ids: torch.zeros(5)),
+            ValueError,
+            r"must return a tensor of shape \(1, V\)",
+        ),
+    ],
+)
+def test_beam_search_errors(kwargs, error, message):
+    arguments = dict(
+        next_token_logits=uniform,
+        input_ids=torch.zeros(1, 3, dtype=torch.long),
+        num_beams=2,
+        max_new_tokens=2,
+    )
+    with pytest.raises(error, match=message):
+        beam_search(**(arguments | kwargs))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (dict(max_new_tokens=-1), ValueError, "max_new_tokens must be an integer >= 0"),
+        (dict(input_ids=torch.zeros(3, dtype=torch.long)), ValueError, r"\(B, T\)"),
+        (dict(eos_token_id=1.5), TypeError, "eos_token_id must be an integer"),
+        (dict(next_token_logits=None), TypeError, "next_token_logits must be callable"),
+    ],
+)
+def test_greedy_errors(kwargs, error, message):
+    arguments = dict(
+        next_token_logits=uniform,
+        input_ids=torch.zeros(2, 3, dtype=torch.long),
+        max_new_tokens=2,
+    )
+    with pytest.raises(error, match=message):
+        greedy(**(arguments | kwargs))
