@@ -1,6 +1,6 @@
 """Chapter 8, decoding. So far: the sampling filters (temperature, top-k, top-p, min-p),
-each equal to Hugging Face's warper, and greedy and beam search equal to its
-``generate``."""
+each equal to Hugging Face's warper; greedy and beam search equal to its ``generate``;
+and best-of-N and majority vote, with a checkable toy task."""
 
 from llmviz.decoding.filters import (
     ORDERS,
@@ -12,15 +12,27 @@ from llmviz.decoding.filters import (
     top_p_filter,
 )
 from llmviz.decoding.search import beam_search, greedy
+from llmviz.decoding.voting import (
+    accuracy_against_n,
+    best_of_n,
+    majority_vote,
+    noisy_adder,
+    vote_counts,
+)
 
 __all__ = [
     "ORDERS",
+    "accuracy_against_n",
     "apply_temperature",
     "beam_search",
+    "best_of_n",
     "entropy",
     "greedy",
+    "majority_vote",
     "min_p_filter",
+    "noisy_adder",
     "sampling_distribution",
     "top_k_filter",
     "top_p_filter",
+    "vote_counts",
 ]

@@ -6,6 +6,7 @@ from llmviz.exercises.attention import (
     check_chunked_causal,
     check_sliding_window_pairs,
 )
+from llmviz.exercises.decoding import check_beam_step, check_top_p
 from llmviz.exercises.heads import (
     check_cached_step,
     check_kv_cache_bytes,
@@ -32,6 +33,7 @@ __all__ = [
     "CheckResult",
     "check_alibi_slopes",
     "check_attention",
+    "check_beam_step",
     "check_cached_step",
     "check_chunked_causal",
     "check_count_pairs",
@@ -43,6 +45,7 @@ __all__ = [
     "check_rope_rotation",
     "check_route",
     "check_sliding_window_pairs",
+    "check_top_p",
     "check_viterbi",
     "check_wordpiece",
     "check_yarn_ramp",

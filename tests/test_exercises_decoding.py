@@ -1,0 +1,316 @@
+"""Chapter 8's checks on decoding accept right answers, written another way than
+llmviz's, and name the usual mistakes without giving the answer away."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from llmviz.decoding.filters import top_p_filter
+from llmviz.exercises import CheckResult, check_beam_step, check_top_p
+from llmviz.exercises.decoding import (
+    BEAM_MISTAKES,
+    TOP_P_MISTAKES,
+    _beam_cases,
+    _beam_mistake,
+    _kept,
+    _top_p_cases,
+    reference_beam_step,
+)
+
+NEG_INF = -float("inf")
+
+
+def not_written(*args):
+    raise NotImplementedError
+
+
+# top_p_filter: row by row, in plain Python
+
+
+def top_p(logits, p, stop="reach", at_least_one=True, raw=False, extra=0):
+    """A right answer, with switches for the usual mistakes."""
+    out = []
+    for row in logits.tolist():
+        probs = row if raw else torch.tensor(row).double().softmax(-1).tolist()
+        ranked = sorted(range(len(row)), key=lambda t: -probs[t])
+        kept, mass = set(), 0.0
+        for token in ranked:
+            if stop == "reach" and mass >= p:
+                break
+            if stop == "early" and mass + probs[token] > p:
+                break
+            kept.add(token)
+            mass += probs[token]
+        for token in ranked[len(kept) : len(kept) + extra]:
+            kept.add(token)
+        if at_least_one and not kept:
+            kept.add(ranked[0])
+        out.append([z if t in kept else NEG_INF for t, z in enumerate(row)])
+    return torch.tensor(out)
+
+
+def top_p_hf(logits, p, complement=True):
+    """Hugging Face's way: remove from the least likely end while the mass ≤ 1 − p."""
+    ascending, order = logits.sort(-1)
+    mass = ascending.softmax(-1).cumsum(-1)
+    remove = mass <= (1 - p if complement else p)
+    remove[..., -1] = False
+    return logits.masked_fill(remove.scatter(-1, order, remove), NEG_INF)
+
+
+def top_p_least_likely(logits, p):
+    """Keeps the least likely tokens whose mass stays within p."""
+    ascending, order = logits.sort(-1)
+    keep = ascending.softmax(-1).cumsum(-1) <= p
+    return logits.masked_fill(~keep.scatter(-1, order, keep), NEG_INF)
+
+
+def top_p_float64(logits, p):
+    return top_p(logits.double(), p).double()
+
+
+# beam_step: candidates in a list, and a loop
+
+
+def beam_step(scores, log_probs, num_beams, per_beam=False, add=True, order=True):
+    """A right answer, with switches for the usual mistakes."""
+    candidates = []
+    for beam in range(len(scores)):
+        row = [
+            ((scores[beam] if add else 0) + log_probs[beam, token], beam, token)
+            for token in range(log_probs.shape[1])
+        ]
+        candidates += [max(row, key=lambda c: c[0])] if per_beam else row
+    best = sorted(candidates, key=lambda c: -float(c[0]))[:num_beams]
+    if not order:
+        best.sort(key=lambda c: (c[1], c[2]))
+    new_scores = torch.stack([scores[b] + log_probs[b, t] for _, b, t in best])
+    return (
+        new_scores,
+        torch.tensor([c[1] for c in best]),
+        torch.tensor([c[2] for c in best]),
+    )
+
+
+def beam_step_where(scores, log_probs, num_beams):
+    """Topk on the (K, V) grid's flat view, unravelled with divmod."""
+    totals = scores[:, None] + log_probs
+    values, flat = totals.reshape(-1).sort(descending=True)
+    parent = torch.div(flat, log_probs.shape[1], rounding_mode="floor")
+    token = flat.remainder(log_probs.shape[1])
+    return values[:num_beams], parent[:num_beams].int(), token[:num_beams].int()
+
+
+def beam_step_by_beams(scores, log_probs, num_beams):
+    new_scores, parent, token = reference_beam_step(scores, log_probs, num_beams)
+    flat = parent * log_probs.shape[1] + token
+    return new_scores, flat // len(scores), flat % len(scores)
+
+
+@pytest.mark.parametrize(
+    ("check", "solution"),
+    [
+        (check_top_p, top_p),
+        (check_top_p, top_p_hf),
+        (check_top_p, top_p_float64),
+        (check_top_p, top_p_filter),
+        (check_beam_step, beam_step),
+        (check_beam_step, beam_step_where),
+        (check_beam_step, lambda s, lp, n: list(reference_beam_step(s, lp, n))),
+    ],
+)
+def test_checks_accept_correct_solutions(check, solution, capsys):
+    result = check(solution)
+    assert result and isinstance(result, CheckResult)
+    assert capsys.readouterr().out.startswith("✅")
+
+
+@pytest.mark.parametrize(
+    ("check", "wrong", "expected"),
+    [
+        # top_p_filter
+        (
+            check_top_p,
+            lambda z, p: top_p(z, p, stop="early"),
+            "For logits of shape (8, 8) and top_p=0.8: wrong tokens kept. It looks "
+            "like you stop one token early",
+        ),
+        (check_top_p, lambda z, p: top_p(z, p, extra=1), "you keep one token more"),
+        (
+            check_top_p,
+            lambda z, p: top_p(z, p, stop="early", at_least_one=False),
+            "you keep no token at all in row",
+        ),
+        (
+            check_top_p,
+            lambda z, p: top_p_hf(z, p, complement=False),
+            "you add up the probabilities from the least likely token: from that end",
+        ),
+        (
+            check_top_p,
+            top_p_least_likely,
+            "from the least likely token and keep those",
+        ),
+        (check_top_p, lambda z, p: top_p(z, p, raw=True), "you add up the logits"),
+        (
+            check_top_p,
+            lambda z, p: z.softmax(-1) * (top_p(z, p) > NEG_INF),
+            "You return probabilities",
+        ),
+        (
+            check_top_p,
+            lambda z, p: z.softmax(-1).masked_fill(top_p(z, p) == NEG_INF, NEG_INF),
+            "You return probabilities",
+        ),
+        (
+            check_top_p,
+            lambda z, p: top_p(z, p).log_softmax(-1),
+            "right tokens kept, but their values changed",
+        ),
+        (
+            check_top_p,
+            lambda z, p: top_p(z, p).masked_fill(z == z.amax(-1, keepdim=True), 0.0),
+            "right tokens kept, but their values changed",
+        ),
+        (
+            check_top_p,
+            lambda z, p: top_p(z, p, extra=2),
+            "wrong tokens kept. In row 0 you keep ",
+        ),
+        (check_top_p, lambda z, p: top_p(z, p)[0], "should return a tensor of shape"),
+        (check_top_p, lambda z, p: top_p(z, p) > NEG_INF, "should return logits"),
+        (check_top_p, lambda z, p: top_p(z.sub_(1), p), "changed logits"),
+        (check_top_p, not_written, "Not implemented yet"),
+        # beam_step
+        (
+            check_beam_step,
+            lambda s, lp, n: beam_step(s, lp, n, per_beam=True),
+            "For 4 beams, V=6 and num_beams=4: It looks like you take the best token "
+            "of each beam",
+        ),
+        (
+            check_beam_step,
+            lambda s, lp, n: beam_step(s, lp, n, add=False),
+            "an extension's score adds its beam's score",
+        ),
+        (
+            check_beam_step,
+            lambda s, lp, n: beam_step(s, lp, n, order=False),
+            "Right extensions, but not sorted best first",
+        ),
+        (
+            check_beam_step,
+            lambda s, lp, n: (lambda r: (r[0] - s[r[1]], r[1], r[2]))(
+                reference_beam_step(s, lp, n)
+            ),
+            "they leave out the score of the beam",
+        ),
+        (
+            check_beam_step,
+            lambda s, lp, n: (lambda r: (r[0] + 1, r[1], r[2]))(
+                reference_beam_step(s, lp, n)
+            ),
+            "Right extensions, wrong scores. Work out one of them by hand",
+        ),
+        (
+            check_beam_step,
+            lambda s, lp, n: reference_beam_step(s, lp, n)[::2] + (None,),
+            "should return three tensors, got",
+        ),
+        (
+            check_beam_step,
+            lambda s, lp, n: (lambda r: (r[0], r[2], r[1]))(
+                reference_beam_step(s, lp, n)
+            ),
+            "you swapped parent and token",
+        ),
+        (check_beam_step, beam_step_by_beams, "do not fit the flat index"),
+        (
+            check_beam_step,
+            lambda s, lp, n: reference_beam_step(s, lp, n)[:2],
+            "got tuple of length 2",
+        ),
+        (
+            check_beam_step,
+            lambda s, lp, n: reference_beam_step(s, lp, n + 1),
+            "should all have shape (4,), got (5,), (5,), (5,)",
+        ),
+        (
+            check_beam_step,
+            lambda s, lp, n: (lambda r: (r[0], r[1].float(), r[2]))(
+                reference_beam_step(s, lp, n)
+            ),
+            "parent and token should hold integer indices",
+        ),
+        (
+            check_beam_step,
+            lambda s, lp, n: (lambda r: (r[0], r[1], r[2].flip(0)))(
+                reference_beam_step(s, lp, n)
+            ),
+            "Wrong extensions. Work out the score of every extension",
+        ),
+        (
+            check_beam_step,
+            lambda s, lp, n: reference_beam_step(s.sub_(1), lp, n),
+            "changed beam_scores",
+        ),
+        (
+            check_beam_step,
+            lambda s, lp, n: reference_beam_step(s, lp.sub_(1), n),
+            "changed next_log_probs",
+        ),
+        (check_beam_step, not_written, "Not implemented yet"),
+    ],
+)
+def test_checks_name_the_mistake(check, wrong, expected, capsys):
+    result = check(wrong)
+    printed = capsys.readouterr().out
+    assert not result and isinstance(result, CheckResult)
+    assert printed.startswith("❌") and expected in printed
+    for answer in ("softmax(", "topk(", "cumsum(", "sort(", "//", "% V", ".sum("):
+        assert answer not in printed  # a symptom, never the code
+
+
+def test_the_first_cases_tell_the_mistakes_apart():
+    # A hint is looked for in the first case that fails, usually the first one.
+    logits, p = _top_p_cases()[0]
+    masks = {tuple(_kept(logits, p, m).flatten().tolist()) for m in ["", "no_min"]}
+    masks |= {tuple(_kept(logits, p, m).flatten().tolist()) for m in TOP_P_MISTAKES}
+    assert len(masks) == 2 + len(TOP_P_MISTAKES)
+    assert (logits.softmax(-1).amax(-1) > p).any()  # a row keeps one token only
+    assert (_kept(logits, p).sum(-1) > 2).any()
+    scores, log_probs, num_beams = _beam_cases()[0]
+    outputs = {
+        tuple(torch.cat(_beam_mistake(scores, log_probs, num_beams, m)[1:]).tolist())
+        for m in BEAM_MISTAKES
+    }
+    right = torch.cat(reference_beam_step(scores, log_probs, num_beams)[1:])
+    assert len(outputs | {tuple(right.tolist())}) == 1 + len(BEAM_MISTAKES)
+
+
+def test_the_mistakes_start_from_the_right_answers():
+    for logits, p in _top_p_cases():
+        expected = top_p_filter(logits, p) > NEG_INF
+        assert torch.equal(_kept(logits, p), expected)
+        assert torch.equal(top_p(logits, p) > NEG_INF, expected)
+    for scores, log_probs, num_beams in _beam_cases():
+        new_scores, parent, token = reference_beam_step(scores, log_probs, num_beams)
+        assert torch.equal(new_scores, new_scores.sort(descending=True).values)
+        assert torch.allclose(new_scores, scores[parent] + log_probs[parent, token])
+
+
+def test_the_cases_cover_what_the_exercises_promise():
+    assert any(k == 1 for k, _, _ in _beam_cases_shapes())  # the first step
+    assert any(n > k for k, _, n in _beam_cases_shapes())
+    assert any(n < k for k, _, n in _beam_cases_shapes())
+
+
+def _beam_cases_shapes():
+    return [(len(s), lp.shape[1], n) for s, lp, n in _beam_cases()]
+
+
+@pytest.mark.parametrize("check", [check_top_p, check_beam_step])
+def test_checks_refuse_what_is_not_a_function(check):
+    with pytest.raises(TypeError, match="must be callable"):
+        check("not a function")
