@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from llmviz.decoding.filters import top_p_filter
-from llmviz.exercises import CheckResult, check_beam_step, check_top_p
+from llmviz.exercises import check_beam_step, check_top_p
 from llmviz.exercises.decoding import (
     BEAM_MISTAKES,
     TOP_P_MISTAKES,
@@ -17,6 +17,7 @@ from llmviz.exercises.decoding import (
     _top_p_cases,
     reference_beam_step,
 )
+from tests.exercise_asserts import assert_accepts, assert_names_mistake
 
 NEG_INF = -float("inf")
 
@@ -121,9 +122,7 @@ def beam_step_by_beams(scores, log_probs, num_beams):
     ],
 )
 def test_checks_accept_correct_solutions(check, solution, capsys):
-    result = check(solution)
-    assert result and isinstance(result, CheckResult)
-    assert capsys.readouterr().out.startswith("✅")
+    assert_accepts(check, solution, capsys)
 
 
 @pytest.mark.parametrize(
@@ -264,12 +263,8 @@ def test_checks_accept_correct_solutions(check, solution, capsys):
     ],
 )
 def test_checks_name_the_mistake(check, wrong, expected, capsys):
-    result = check(wrong)
-    printed = capsys.readouterr().out
-    assert not result and isinstance(result, CheckResult)
-    assert printed.startswith("❌") and expected in printed
-    for answer in ("softmax(", "topk(", "cumsum(", "sort(", "//", "% V", ".sum("):
-        assert answer not in printed  # a symptom, never the code
+    answers = ("softmax(", "topk(", "cumsum(", "sort(", "//", "% V", ".sum(")
+    assert_names_mistake(check, wrong, expected, capsys, answers)
 
 
 def test_the_first_cases_tell_the_mistakes_apart():

@@ -8,7 +8,6 @@ import torch
 
 from llmviz.attention.kv_cache import MODEL_CONFIGS, KVCache, kv_cache_bytes_per_token
 from llmviz.exercises import (
-    CheckResult,
     check_cached_step,
     check_kv_cache_bytes,
     check_repeat_kv,
@@ -19,6 +18,7 @@ from llmviz.exercises.heads import (
     _kv_bytes,
     _kv_bytes_cases,
 )
+from tests.exercise_asserts import assert_accepts, assert_names_mistake
 
 
 def not_written(*args):
@@ -113,9 +113,7 @@ def kv_cache_bytes(
     ],
 )
 def test_checks_accept_correct_solutions(check, solution, capsys):
-    result = check(solution)
-    assert result and isinstance(result, CheckResult)
-    assert capsys.readouterr().out.startswith("✅")
+    assert_accepts(check, solution, capsys)
 
 
 @pytest.mark.parametrize(
@@ -272,12 +270,8 @@ def test_checks_accept_correct_solutions(check, solution, capsys):
     ],
 )
 def test_checks_name_the_mistake(check, wrong, expected, capsys):
-    result = check(wrong)
-    assert not result and isinstance(result, CheckResult)
-    printed = capsys.readouterr().out
-    assert printed.startswith("❌") and expected in printed
-    for answer in ("repeat_interleave", "torch.cat", "num_key_value_heads *"):
-        assert answer not in printed  # a symptom, never the code
+    answers = ("repeat_interleave", "torch.cat", "num_key_value_heads *")
+    assert_names_mistake(check, wrong, expected, capsys, answers)
 
 
 @pytest.mark.parametrize("key", ["head_dim", "num_key_value_heads"])

@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from llmviz.exercises import (
-    CheckResult,
     check_load_balancing_loss,
     check_overflow,
     check_route,
@@ -26,6 +25,7 @@ from llmviz.exercises.moe import (
     _loss,
 )
 from llmviz.moe.losses import load_balancing_loss
+from tests.exercise_asserts import assert_accepts, assert_names_mistake
 
 
 def not_written(*args):
@@ -138,9 +138,7 @@ def dropped_by_sorting(experts, num_experts, capacity):
     ],
 )
 def test_checks_accept_correct_solutions(check, solution, capsys):
-    result = check(solution)
-    assert result and isinstance(result, CheckResult)
-    assert capsys.readouterr().out.startswith("✅")
+    assert_accepts(check, solution, capsys)
 
 
 @pytest.mark.parametrize(
@@ -331,15 +329,11 @@ def test_checks_accept_correct_solutions(check, solution, capsys):
     ],
 )
 def test_checks_name_the_mistake(check, wrong, expected, capsys):
-    result = check(wrong)
-    printed = capsys.readouterr().out
     if expected is None:  # an in-place operation that changes nothing is fine
-        assert result and printed.startswith("✅")
+        assert_accepts(check, wrong, capsys)
         return
-    assert not result and isinstance(result, CheckResult)
-    assert printed.startswith("❌") and expected in printed
-    for answer in ("softmax(", "topk(", "cumsum(", "one_hot(", ".sum("):
-        assert answer not in printed  # a symptom, never the code
+    answers = ("softmax(", "topk(", "cumsum(", "one_hot(", ".sum(")
+    assert_names_mistake(check, wrong, expected, capsys, answers)
 
 
 def test_the_first_cases_tell_the_mistakes_apart():

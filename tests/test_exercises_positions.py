@@ -9,12 +9,12 @@ import pytest
 import torch
 
 from llmviz.exercises import (
-    CheckResult,
     check_alibi_slopes,
     check_rope_rotation,
     check_yarn_ramp,
 )
 from llmviz.exercises.positions import ROPE_CASES, YARN_CASES
+from tests.exercise_asserts import assert_accepts, assert_names_mistake
 
 
 def not_written(*args):
@@ -109,9 +109,7 @@ def ramp_unguarded(low, high, size):
     ],
 )
 def test_checks_accept_correct_solutions(check, solution, capsys):
-    result = check(solution)
-    assert result and isinstance(result, CheckResult)
-    assert capsys.readouterr().out.startswith("✅")
+    assert_accepts(check, solution, capsys)
 
 
 @pytest.mark.parametrize(
@@ -247,12 +245,8 @@ def test_checks_accept_correct_solutions(check, solution, capsys):
     ],
 )
 def test_checks_name_the_mistake(check, wrong, expected, capsys):
-    result = check(wrong)
-    assert not result and isinstance(result, CheckResult)
-    printed = capsys.readouterr().out
-    assert printed.startswith("❌") and expected in printed
-    for answer in ("rotate_half(", "cos(", "clamp(", "[0::2]"):
-        assert answer not in printed  # a symptom, never the code
+    answers = ("rotate_half(", "cos(", "clamp(", "[0::2]")
+    assert_names_mistake(check, wrong, expected, capsys, answers)
 
 
 def test_a_division_by_zero_is_explained(capsys):
