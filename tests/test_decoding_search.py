@@ -1,4 +1,5 @@
-"""Greedy decoding and beam search against Hugging Face ``generate`` on a tiny GPT-2."""
+"""Greedy decoding, sampling and beam search against Hugging Face ``generate`` on a
+tiny GPT-2."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import itertools
 import pytest
 import torch
 
-from llmviz.decoding.search import beam_search, greedy
+from llmviz.decoding.search import beam_search, greedy, sample
 
 transformers = pytest.importorskip("transformers")
 
@@ -155,6 +156,59 @@ def test_greedy_matches_hf(model, eos, use_eos):
     assert torch.equal(ours, expected)
 
 
+SAMPLERS = [
+    dict(temperature=1.0),  # pure sampling
+    dict(temperature=0.7, top_k=5),
+    dict(temperature=1.3, top_p=0.8),
+    dict(temperature=0.9, top_k=10, top_p=0.9, min_p=0.05),
+]
+
+
+def hf_sample(model, ids, eos_token_id, settings, seed=0):
+    torch.manual_seed(seed)
+    return model.generate(
+        ids,
+        attention_mask=torch.ones_like(ids),
+        do_sample=True,
+        max_new_tokens=12,
+        eos_token_id=eos_token_id,
+        pad_token_id=eos_token_id,
+        top_k=settings.get("top_k", 0),  # HF's default is 50; 0 turns it off
+        **{key: value for key, value in settings.items() if key != "top_k"},
+    )
+
+
+@torch.no_grad()
+@pytest.mark.parametrize("use_eos", [False, True])
+@pytest.mark.parametrize("settings", SAMPLERS)
+def test_sample_matches_hf_with_the_same_seed(model, use_eos, settings):
+    ids = torch.randint(0, 50, (3, 4), generator=torch.Generator().manual_seed(3))
+    eos_token_id = None
+    if use_eos:  # the token row 0 draws at step 4: that row stops there
+        eos_token_id = hf_sample(model, ids, None, settings)[0, 4 + 3].item()
+    expected = hf_sample(model, ids, eos_token_id, settings)
+    torch.manual_seed(0)
+    ours = sample(scorer(model), ids, 12, eos_token_id=eos_token_id, **settings)
+    assert torch.equal(ours, expected)
+    if use_eos:
+        assert (ours[0, 4 + 3 :] == eos_token_id).all()
+
+
+def test_sample_is_reproducible_and_follows_the_filters(model):
+    ids = torch.zeros(64, 1, dtype=torch.long)
+    runs = [
+        sample(
+            scorer(model), ids, 3, top_k=2, generator=torch.Generator().manual_seed(7)
+        )
+        for _ in range(2)
+    ]
+    assert torch.equal(runs[0], runs[1])
+    first = scorer(model)(ids[:1])[0]
+    assert set(runs[0][:, 1].tolist()) <= set(first.topk(2).indices.tolist())
+    one = sample(scorer(model), ids[:2], 5, top_k=1)
+    assert torch.equal(one, greedy(scorer(model), ids[:2], 5))  # top_k=1 is greedy
+
+
 @pytest.mark.parametrize("use_eos", [False, True])
 def test_one_beam_is_greedy(model, prompt, eos, use_eos):
     # With an EOS, one beam equals greedy only when it stops at the first finished one.
@@ -225,3 +279,25 @@ def test_greedy_errors(kwargs, error, message):
     )
     with pytest.raises(error, match=message):
         greedy(**(arguments | kwargs))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (dict(temperature=0), ValueError, "greedy decoding"),
+        (dict(top_p=1.5), ValueError, "top_p must"),
+        (dict(top_k=0), ValueError, "top_k must be an integer >= 1"),
+        (dict(min_p=-0.1), ValueError, "min_p must"),
+        (dict(generator=0), TypeError, "generator must be a torch.Generator"),
+        (dict(max_new_tokens=-1), ValueError, "max_new_tokens must be an integer >= 0"),
+    ],
+)
+def test_sample_errors(kwargs, error, message):
+    # max_new_tokens=0: the arguments are checked even when no token is drawn
+    arguments = dict(
+        next_token_logits=uniform,
+        input_ids=torch.zeros(2, 3, dtype=torch.long),
+        max_new_tokens=0,
+    )
+    with pytest.raises(error, match=message):
+        sample(**(arguments | kwargs))

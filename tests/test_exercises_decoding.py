@@ -3,14 +3,17 @@ llmviz's, and name the usual mistakes without giving the answer away."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 import torch
 
 from llmviz.decoding.filters import top_p_filter
-from llmviz.exercises import check_beam_step, check_top_p
+from llmviz.exercises import check_beam_step, check_majority_vote, check_top_p
 from llmviz.exercises.decoding import (
     BEAM_MISTAKES,
     TOP_P_MISTAKES,
+    VOTE_CASES,
     _beam_cases,
     _beam_mistake,
     _kept,
@@ -109,9 +112,31 @@ def beam_step_by_beams(scores, log_probs, num_beams):
     return new_scores, flat // len(scores), flat % len(scores)
 
 
+# majority_vote: counting in a dict, and with Counter
+
+
+def vote(answers, ties="first"):
+    """A right answer, with switches for the usual mistakes."""
+    counts = {}
+    for answer in answers:
+        counts[answer] = counts.get(answer, 0) + 1
+    ranked = list(counts)  # in order of first occurrence
+    if ties == "smallest":
+        ranked = sorted(ranked)
+    if ties == "last":
+        ranked = ranked[::-1]
+    best = ranked[0]
+    for answer in ranked:
+        if counts[answer] > counts[best]:
+            best = answer
+    return best
+
+
 @pytest.mark.parametrize(
     ("check", "solution"),
     [
+        (check_majority_vote, vote),
+        (check_majority_vote, lambda answers: Counter(answers).most_common(1)[0][0]),
         (check_top_p, top_p),
         (check_top_p, top_p_hf),
         (check_top_p, top_p_float64),
@@ -260,6 +285,32 @@ def test_checks_accept_correct_solutions(check, solution, capsys):
             "changed next_log_probs",
         ),
         (check_beam_step, not_written, "Not implemented yet"),
+        # majority_vote
+        (
+            check_majority_vote,
+            lambda answers: vote(answers, ties="smallest"),
+            "For answers=[9, 2, 2, 9]: 2 and 9 tie with 2 votes each: of tied answers, "
+            "return the one that occurs first",
+        ),
+        (check_majority_vote, lambda a: vote(a, ties="last"), "tie with"),
+        (
+            check_majority_vote,
+            lambda answers: Counter(answers).most_common(1)[0],
+            "return the answer alone",
+        ),
+        (
+            check_majority_vote,
+            lambda answers: Counter(answers).most_common(1)[0][1],
+            "you return 3, how often the answer occurs",
+        ),
+        (
+            check_majority_vote,
+            lambda answers: answers[1],
+            "which has 2 votes, but 13 has 3",
+        ),
+        (check_majority_vote, lambda answers: None, "which is not one of the answers"),
+        (check_majority_vote, lambda answers: answers.sort(), "changed answers"),
+        (check_majority_vote, not_written, "Not implemented yet"),
     ],
 )
 def test_checks_name_the_mistake(check, wrong, expected, capsys):
@@ -296,6 +347,13 @@ def test_the_mistakes_start_from_the_right_answers():
 
 
 def test_the_cases_cover_what_the_exercises_promise():
+    ties = [
+        a
+        for a in VOTE_CASES
+        if list(Counter(a).values()).count(max(Counter(a).values())) > 1
+    ]
+    assert any(min(Counter(a)) != a[0] for a in ties)  # sorting would pick another
+    assert any(isinstance(a[0], str) for a in VOTE_CASES)
     assert any(k == 1 for k, _, _ in _beam_cases_shapes())  # the first step
     assert any(n > k for k, _, n in _beam_cases_shapes())
     assert any(n < k for k, _, n in _beam_cases_shapes())
@@ -305,7 +363,7 @@ def _beam_cases_shapes():
     return [(len(s), lp.shape[1], n) for s, lp, n in _beam_cases()]
 
 
-@pytest.mark.parametrize("check", [check_top_p, check_beam_step])
+@pytest.mark.parametrize("check", [check_top_p, check_beam_step, check_majority_vote])
 def test_checks_refuse_what_is_not_a_function(check):
     with pytest.raises(TypeError, match="must be callable"):
         check("not a function")

@@ -1,6 +1,6 @@
-"""Chapter 8, decoding. So far: the sampling filters (temperature, top-k, top-p, min-p),
-each equal to Hugging Face's warper; greedy and beam search equal to its ``generate``;
-and best-of-N and majority vote, with a checkable toy task."""
+"""Chapter 8, decoding: the sampling filters (temperature, top-k, top-p, min-p), each
+equal to Hugging Face's warper; greedy, sampling and beam search equal to its
+``generate``; and best-of-N and majority vote, with a checkable toy task."""
 
 from llmviz.decoding.filters import (
     ORDERS,
@@ -10,8 +10,9 @@ from llmviz.decoding.filters import (
     sampling_distribution,
     top_k_filter,
     top_p_filter,
+    warp,
 )
-from llmviz.decoding.search import beam_search, greedy
+from llmviz.decoding.search import beam_search, greedy, sample
 from llmviz.decoding.voting import (
     accuracy_against_n,
     best_of_n,
@@ -31,8 +32,10 @@ __all__ = [
     "majority_vote",
     "min_p_filter",
     "noisy_adder",
+    "sample",
     "sampling_distribution",
     "top_k_filter",
     "top_p_filter",
     "vote_counts",
+    "warp",
 ]

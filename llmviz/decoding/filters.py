@@ -158,6 +158,31 @@ def entropy(probs: Tensor) -> Tensor:
     return torch.special.entr(probs).sum(dim=-1)
 
 
+def warp(
+    logits: Tensor,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    min_p: float | None = None,
+) -> Tensor:
+    """The logits ``generate(do_sample=True)`` samples from, (B, V) or (V,).
+
+    Temperature → top-k → top-p → min-p, each skipped when None, as Hugging Face's
+    ``generate`` chains its warpers.
+
+    >>> warp(torch.tensor([2.0, 1.0, 0.0]), temperature=0.5, top_k=2)
+    tensor([4., 2., -inf])
+    """
+    scores = apply_temperature(logits, temperature)
+    if top_k is not None:
+        scores = top_k_filter(scores, top_k)
+    if top_p is not None:
+        scores = top_p_filter(scores, top_p)
+    if min_p is not None:
+        scores = min_p_filter(scores, min_p)
+    return scores
+
+
 def sampling_distribution(
     logits: Tensor,
     temperature: float = 1.0,
@@ -180,15 +205,10 @@ def sampling_distribution(
     _check_logits(logits, dims=(1,))
     if order not in ORDERS:
         raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
-    scores = logits if order == "notes" else apply_temperature(logits, temperature)
-    if top_k is not None:
-        scores = top_k_filter(scores, top_k)
-    if top_p is not None:
-        scores = top_p_filter(scores, top_p)
-    if min_p is not None:
-        scores = min_p_filter(scores, min_p)
-    if order == "notes":
-        scores = apply_temperature(scores, temperature)
+    if order == "hf":
+        scores = warp(logits, temperature, top_k, top_p, min_p)
+    else:  # filter the raw logits, divide by T last
+        scores = apply_temperature(warp(logits, 1.0, top_k, top_p, min_p), temperature)
     probs = torch.softmax(scores, dim=-1)  # (V,)
     kept = scores != -float("inf")  # (V,)
     kept_mass = torch.softmax(logits, dim=-1)[kept].sum().item()

@@ -1,6 +1,6 @@
-"""Greedy decoding and beam search, written for any model.
+"""Greedy decoding, sampling and beam search, written for any model.
 
-Both functions take ``next_token_logits(ids) -> logits``: a callable that maps token ids
+Each function takes ``next_token_logits(ids) -> logits``: a callable that maps token ids
 ``(B, T)`` to the logits of the next token ``(B, V)``. For our TinyGPT that is
 ``lambda ids: model(ids)[:, -1]``; for a Hugging Face model,
 ``lambda ids: hf(ids).logits[:, -1]``. Simplified for clarity: the whole prefix is run
@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from llmviz._checks import check_callable, check_int
+from llmviz.decoding.filters import warp
 
 NextTokenLogits = Callable[[Tensor], Tensor]
 
@@ -42,7 +43,7 @@ def _check_input_ids(input_ids: Tensor, single: bool) -> None:
         )
 
 
-def _log_probs(next_token_logits: NextTokenLogits, ids: Tensor) -> Tensor:
+def _logits(next_token_logits: NextTokenLogits, ids: Tensor) -> Tensor:
     logits = next_token_logits(ids)
     if (
         not isinstance(logits, Tensor)
@@ -53,7 +54,34 @@ def _log_probs(next_token_logits: NextTokenLogits, ids: Tensor) -> Tensor:
             f"next_token_logits must return a tensor of shape ({ids.shape[0]}, V), "
             f"got {getattr(logits, 'shape', logits)!r}"
         )
-    return torch.log_softmax(logits.float(), dim=-1)  # (B, V)
+    return logits.float()  # (B, V)
+
+
+def _extend(
+    next_token_logits: NextTokenLogits,
+    input_ids: Tensor,
+    max_new_tokens: int,
+    eos_token_id: int | None,
+    choose: Callable[[Tensor], Tensor],
+) -> Tensor:
+    """Append ``choose(logits (B, V)) -> (B,)`` up to ``max_new_tokens`` times, and
+    handle EOS as ``greedy`` describes."""
+    check_callable("next_token_logits", next_token_logits)
+    _check_input_ids(input_ids, single=False)
+    check_int("max_new_tokens", max_new_tokens, minimum=0)
+    if eos_token_id is not None:
+        check_int("eos_token_id", eos_token_id, minimum=0)
+    ids = input_ids.long()
+    finished = torch.zeros(ids.shape[0], dtype=torch.bool)  # (B,)
+    for _ in range(max_new_tokens):
+        next_ids = choose(_logits(next_token_logits, ids))  # (B,)
+        if eos_token_id is not None:
+            next_ids = torch.where(finished, eos_token_id, next_ids)
+            finished |= next_ids == eos_token_id
+        ids = torch.cat([ids, next_ids[:, None]], dim=1)  # (B, T + 1)
+        if finished.all():
+            break
+    return ids
 
 
 @torch.no_grad()
@@ -72,22 +100,42 @@ def greedy(
     >>> greedy(lambda ids: table[ids[:, -1]], torch.tensor([[0]]), 4)
     tensor([[0, 1, 0, 1, 0]])
     """
-    check_callable("next_token_logits", next_token_logits)
-    _check_input_ids(input_ids, single=False)
-    check_int("max_new_tokens", max_new_tokens, minimum=0)
-    if eos_token_id is not None:
-        check_int("eos_token_id", eos_token_id, minimum=0)
-    ids = input_ids.long()
-    finished = torch.zeros(ids.shape[0], dtype=torch.bool)  # (B,)
-    for _ in range(max_new_tokens):
-        next_ids = _log_probs(next_token_logits, ids).argmax(dim=-1)  # (B,)
-        if eos_token_id is not None:
-            next_ids = torch.where(finished, eos_token_id, next_ids)
-            finished |= next_ids == eos_token_id
-        ids = torch.cat([ids, next_ids[:, None]], dim=1)  # (B, T + 1)
-        if finished.all():
-            break
-    return ids
+    argmax = lambda logits: logits.argmax(dim=-1)  # noqa: E731
+    return _extend(next_token_logits, input_ids, max_new_tokens, eos_token_id, argmax)
+
+
+@torch.no_grad()
+def sample(
+    next_token_logits: NextTokenLogits,
+    input_ids: Tensor,
+    max_new_tokens: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    min_p: float | None = None,
+    eos_token_id: int | None = None,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """Draw each next token from the softmax of ``warp(logits, temperature, ...)``.
+
+    One ``torch.multinomial`` draw per step, as ``generate(do_sample=True)`` makes:
+    after the same ``torch.manual_seed`` both give the same tokens (with
+    ``generator=None``, the global generator). EOS is handled as in ``greedy``.
+
+    >>> table = torch.log(torch.tensor([[0.1, 0.9], [0.8, 0.2]]))  # bigram model
+    >>> ids = sample(lambda ids: table[ids[:, -1]], torch.tensor([[0]]), 6, top_k=1)
+    >>> ids  # top_k=1 keeps only the most likely token: greedy
+    tensor([[0, 1, 0, 1, 0, 1, 0]])
+    """
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got {generator!r}")
+    warp(torch.zeros(1, 2), temperature, top_k, top_p, min_p)  # bad values raise now
+
+    def draw(logits: Tensor) -> Tensor:
+        probs = torch.softmax(warp(logits, temperature, top_k, top_p, min_p), dim=-1)
+        return torch.multinomial(probs, 1, generator=generator)[:, 0]  # (B,)
+
+    return _extend(next_token_logits, input_ids, max_new_tokens, eos_token_id, draw)
 
 
 def _check_beam_arguments(
@@ -164,7 +212,8 @@ def beam_search(
     finished: list[tuple[Tensor, Tensor]] = []  # (penalised score, ids), best first
     tree: list[list[dict]] = []
     for step in range(1, max_new_tokens + 1):
-        log_probs = _log_probs(next_token_logits, running_ids)  # (n_running, V)
+        logits = _logits(next_token_logits, running_ids)  # (n_running, V)
+        log_probs = logits.log_softmax(-1)
         vocab_size = log_probs.shape[-1]
         totals = (log_probs + running_scores[:, None]).flatten()  # (n_running * V,)
         scores, flat = totals.topk(min(2 * num_beams, totals.numel()))  # (K,)

@@ -6,7 +6,11 @@ from llmviz.exercises.attention import (
     check_chunked_causal,
     check_sliding_window_pairs,
 )
-from llmviz.exercises.decoding import check_beam_step, check_top_p
+from llmviz.exercises.decoding import (
+    check_beam_step,
+    check_majority_vote,
+    check_top_p,
+)
 from llmviz.exercises.heads import (
     check_cached_step,
     check_kv_cache_bytes,
@@ -34,6 +38,7 @@ __all__ = [
     "check_alibi_slopes",
     "check_attention",
     "check_beam_step",
+    "check_majority_vote",
     "check_cached_step",
     "check_chunked_causal",
     "check_count_pairs",

@@ -8,6 +8,7 @@ notices when a solution goes stale.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -43,10 +44,15 @@ def report(passed: bool, message: str) -> CheckResult:
 def call_keeping_input(
     fn: Callable[..., Any], name: str, *args: Any
 ) -> tuple[Any, str | None]:
-    """``call``, failing too if the function changed its first argument, ``name``."""
-    before = args[0].clone()
+    """``call``, failing too if the function changed its first argument, ``name``: a
+    tensor, or a list of plain values."""
+    first = args[0]
+    before = first.clone() if isinstance(first, torch.Tensor) else copy.deepcopy(first)
     result, failure = call(fn, *args)
-    changed = args[0].shape != before.shape or not torch.equal(args[0], before)
+    if isinstance(first, torch.Tensor):
+        changed = first.shape != before.shape or not torch.equal(first, before)
+    else:
+        changed = first != before
     if failure is None and changed:
         failure = f"Your function changed {name}: leave it as it is."
     return result, failure

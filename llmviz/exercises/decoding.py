@@ -14,6 +14,7 @@ from torch import Tensor
 
 from llmviz._checks import check_callable
 from llmviz.decoding.filters import top_p_filter
+from llmviz.decoding.voting import majority_vote, vote_counts
 from llmviz.exercises._check import CheckResult, call_keeping_input, report
 
 TOP_P_CASES = [
@@ -368,3 +369,56 @@ def check_beam_step(beam_step: Callable[[Tensor, Tensor, int], Any]) -> CheckRes
             hint = _beam_hint((scores, parent, token), *args)
             return report(False, f"{where}: {hint}")
     return report(True, "Correct: your step keeps the extensions beam search does.")
+
+
+# majority_vote
+
+VOTE_CASES = [
+    [13, 15, 13, 17, 15, 13],
+    ["12", "13", "13", "12", "13"],
+    [42],
+    [9, 2, 2, 9],  # a tie: 9 occurs first, though 2 is smaller
+    [4, 6, 6, 4, 1, 1],  # three-way tie
+    [8, 1, 1, 8, 8, 1, 5],  # 1 reaches 3 votes last: the first-occurring 8 wins
+]
+
+
+def check_majority_vote(vote: Callable[[list], Any]) -> CheckResult:
+    """Check ``majority_vote(answers)``: the most frequent answer in a non-empty list,
+    and of tied answers the one that occurs first in the list, the vote of
+    self-consistency [wang2023selfconsistency]. Answers are anything hashable, such as
+    ints or strings.
+
+    >>> def vote(answers):
+    ...     return max(answers, key=answers.count)  # max keeps the first of ties
+    >>> assert check_majority_vote(vote)
+    ✅ Correct: ...
+    """
+    check_callable("majority_vote", vote)
+    for answers in VOTE_CASES:
+        got, failure = call_keeping_input(vote, "answers", list(answers))
+        if failure:
+            return report(False, failure)
+        expected, counts = majority_vote(answers), vote_counts(answers)
+        where = f"For answers={answers}"
+        if got == expected and type(got) is type(expected):
+            continue
+        if isinstance(got, (tuple, list)):
+            hint = "return the answer alone, not a tuple or list"
+        elif got == counts[expected] and got not in counts:
+            hint = f"you return {got}, how often the answer occurs: return the answer"
+        elif got in counts and counts[got] == counts[expected]:
+            hint = (
+                f"{got!r} and {expected!r} tie with {counts[got]} votes each: of "
+                "tied answers, return the one that occurs first in answers (a set, "
+                "or sorting, loses that order)"
+            )
+        elif got in counts:
+            hint = (
+                f"you return {got!r}, which has {counts[got]} votes, but "
+                f"{expected!r} has {counts[expected]}"
+            )
+        else:
+            hint = f"you return {got!r}, which is not one of the answers"
+        return report(False, f"{where}: {hint}.")
+    return report(True, "Correct: your vote picks the answer self-consistency does.")

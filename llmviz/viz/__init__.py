@@ -1,6 +1,7 @@
 """Figures: plotly builders for the book, and the slider that makes them explorable on a
 static page."""
 
+from llmviz.viz.beams import beam_tree_figure
 from llmviz.viz.figures import bars, heatmap, lines, mask_heatmap, vectors
 from llmviz.viz.lattice import lattice_figure, nbest_figure
 from llmviz.viz.slider import slider_figure
@@ -12,6 +13,7 @@ __all__ = [
     "DARK",
     "LIGHT",
     "bars",
+    "beam_tree_figure",
     "heatmap",
     "lattice_figure",
     "lines",

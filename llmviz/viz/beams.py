@@ -1,0 +1,111 @@
+"""The tree that beam search grows: every candidate of every step, and which survived.
+
+``beam_search`` records, for each step, its candidates best first, each with the beam it
+extends (``parent``), its ``token``, its summed log-probability ``score`` and a
+``status``: "running" (kept as a beam), "finished" (ended, stored as a hypothesis) or
+"pruned". Here candidate ``i`` of step ``s`` sits at x = s, y = −i, joined to the node
+of the beam it extends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+from llmviz.viz.theme import COLORS, style
+
+STATUSES = {  # status: (colour, marker symbol, edge dash)
+    "running": (COLORS[0], "circle", "solid"),
+    "finished": (COLORS[2], "square", "solid"),
+    "pruned": ("#aaaaaa", "circle-open", "dot"),
+}
+_KEYS = {"parent", "token", "score", "status"}
+
+
+def _check_tree(tree: Any) -> list[list[dict]]:
+    if not isinstance(tree, Sequence) or isinstance(tree, str):
+        raise TypeError(f"tree must be beam_search's list of steps, got {tree!r}")
+    for step, candidates in enumerate(tree, start=1):
+        for candidate in candidates:
+            if not isinstance(candidate, dict) or not _KEYS <= candidate.keys():
+                raise ValueError(
+                    f"each candidate of tree needs the keys {sorted(_KEYS)}, got "
+                    f"{candidate!r} at step {step}"
+                )
+            if candidate["status"] not in STATUSES:
+                raise ValueError(
+                    f"status must be one of {list(STATUSES)}, got "
+                    f"{candidate['status']!r} at step {step}"
+                )
+    return [list(candidates) for candidates in tree]
+
+
+def beam_tree_figure(
+    tree: Sequence[Sequence[dict]],
+    label: Callable[[int], str] = str,
+    title: str | None = None,
+) -> go.Figure:
+    """Draw ``beam_search(...)["tree"]``: a node per candidate, an edge to its beam.
+
+    ``label(token)`` gives each node's text (default: the token id). Hovering a node
+    shows its token, score and status. Every figure has the same six traces (edges,
+    then nodes, per status), so it can be a frame of ``slider_figure``.
+
+    >>> tree = [[{"parent": 0, "token": 5, "score": -0.1, "status": "running"}]]
+    >>> len(beam_tree_figure(tree).data)
+    6
+    """
+    tree = _check_tree(tree)
+    beams = [(0, 0)]  # node positions of the running beams of the previous step
+    edges = {status: ([], []) for status in STATUSES}
+    nodes = {status: ([], [], [], []) for status in STATUSES}  # x, y, text, hover
+    for step, candidates in enumerate(tree, start=1):
+        running = []
+        for rank, candidate in enumerate(candidates):
+            status, parent = candidate["status"], candidate["parent"]
+            if parent not in range(len(beams)):
+                raise ValueError(
+                    f"parent must index one of the {len(beams)} beams of step "
+                    f"{step - 1}, got {parent} at step {step}"
+                )
+            x0, y0 = beams[parent]
+            edges[status][0].extend([x0, step, None])
+            edges[status][1].extend([y0, -rank, None])
+            text = label(candidate["token"])
+            for values, value in zip(
+                nodes[status],
+                (step, -rank, text, f"{text!r}: {candidate['score']:.3f}, {status}"),
+                strict=True,
+            ):
+                values.append(value)
+            if status == "running":
+                running.append((step, -rank))
+        beams = running
+    fig = go.Figure()
+    for status, (x, y) in edges.items():
+        color, _, dash = STATUSES[status]
+        line = dict(color=color, dash=dash, width=1.5)
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=line, hoverinfo="skip"))
+    for status, (x, y, text, hover) in nodes.items():
+        color, symbol, _ = STATUSES[status]
+        marker = dict(color=color, symbol=symbol, size=9)
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                text=text,
+                hovertext=hover,
+                hoverinfo="text",
+                mode="markers+text",
+                textposition="top center",
+                marker=marker,
+                name=status,
+            )
+        )
+    for trace in fig.data[: len(STATUSES)]:
+        trace.showlegend = False
+    fig.update_xaxes(title="step", dtick=1, range=[-0.5, len(tree) + 0.5])
+    fig.update_yaxes(title="rank among the step's candidates", showticklabels=False)
+    return style(fig, title, height=460)

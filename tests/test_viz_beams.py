@@ -1,0 +1,93 @@
+"""The beam-search tree figure: one node per candidate of ``beam_search``, each joined
+to the node of the beam it extends, and clear errors for a malformed tree."""
+
+import pytest
+import torch
+
+from llmviz.decoding.search import beam_search
+from llmviz.viz.beams import STATUSES, beam_tree_figure
+
+
+@pytest.fixture(scope="module")
+def tree():
+    generator = torch.Generator().manual_seed(0)
+    table = (2 * torch.randn(6, 6, generator=generator)).log_softmax(-1)  # bigram
+    out = beam_search(
+        lambda ids: table[ids[:, -1]], torch.tensor([[0]]), 3, 5, eos_token_id=5
+    )
+    return out["tree"]
+
+
+def nodes(fig):
+    """{(x, y): (status, text)} over the node traces."""
+    found = {}
+    for trace in fig.data[len(STATUSES) :]:
+        for x, y, text in zip(trace.x, trace.y, trace.text, strict=True):
+            found[(x, y)] = (trace.name, text)
+    return found
+
+
+def segments(fig):
+    """{end point: start point} over the edge traces."""
+    found = {}
+    for trace in fig.data[: len(STATUSES)]:
+        xs, ys = list(trace.x), list(trace.y)
+        for i in range(0, len(xs), 3):
+            assert xs[i + 2] is None and ys[i + 2] is None  # one segment each
+            found[(xs[i + 1], ys[i + 1])] = (xs[i], ys[i])
+    return found
+
+
+def test_one_node_per_candidate_with_its_status_and_label(tree):
+    fig = beam_tree_figure(tree, label=lambda token: f"t{token}")
+    drawn = nodes(fig)
+    assert len(drawn) == sum(len(step) for step in tree)
+    for step, candidates in enumerate(tree, start=1):
+        for rank, candidate in enumerate(candidates):
+            assert drawn[(step, -rank)] == (
+                candidate["status"],
+                f"t{candidate['token']}",
+            )
+
+
+def test_each_edge_starts_at_the_beam_it_extends(tree):
+    ends = segments(beam_tree_figure(tree))
+    previous = [(0, 0)]  # the prompt
+    for step, candidates in enumerate(tree, start=1):
+        for rank, candidate in enumerate(candidates):
+            assert ends[(step, -rank)] == previous[candidate["parent"]]
+        previous = [
+            (step, -rank)
+            for rank, candidate in enumerate(candidates)
+            if candidate["status"] == "running"
+        ]
+    assert {status for step in tree for status in (c["status"] for c in step)} == set(
+        STATUSES
+    )  # the fixture draws all three kinds
+
+
+def test_same_traces_for_any_tree(tree):
+    kinds = [[trace.type for trace in beam_tree_figure(t).data] for t in (tree, [])]
+    assert kinds[0] == kinds[1] == ["scatter"] * 2 * len(STATUSES)
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "message"),
+    [
+        ("tree", TypeError, "tree must be beam_search's list of steps"),
+        ([[{"token": 1}]], ValueError, "needs the keys"),
+        (
+            [[{"parent": 0, "token": 1, "score": 0.0, "status": "lost"}]],
+            ValueError,
+            "status must be one of",
+        ),
+        (
+            [[{"parent": 1, "token": 1, "score": 0.0, "status": "running"}]],
+            ValueError,
+            "parent must index one of the 1 beams of step 0, got 1",
+        ),
+    ],
+)
+def test_malformed_trees(bad, error, message):
+    with pytest.raises(error, match=message):
+        beam_tree_figure(bad)
