@@ -142,6 +142,8 @@ class Table:
     def _cell(self, column: str, value: Any) -> str:
         if value is None:
             return "–"
+        if isinstance(value, bool):  # before int: True is an int in Python
+            return "yes" if value else "no"
         if isinstance(value, float):
             return f"{value:.1%}" if column in self.percent else f"{value:,.3g}"
         return f"{value:,}" if isinstance(value, int) else str(value)
@@ -161,7 +163,8 @@ class Table:
 def table(rows: list[dict[str, Any]], percent: tuple[str, ...] = ()) -> Table:
     """Show ``rows`` (dicts with the same keys) as a table; ``percent`` columns as %.
 
-    Floats keep three significant digits, integers get thousands separators.
+    Floats keep three significant digits, integers get thousands separators, and
+    booleans read "yes" or "no".
 
     >>> print(table([{"tokenizer": "char", "tokens": 1234, "OOV rate": 0.0123}],
     ...             percent=("OOV rate",)))

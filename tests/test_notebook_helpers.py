@@ -135,3 +135,12 @@ def test_seconds_per_call_times_the_call_and_checks_its_arguments():
         seconds_per_call(lambda: None, repeats=0)
     with pytest.raises(TypeError, match="fn must be callable, got 1"):
         seconds_per_call(1)
+
+
+def test_table_cells_read_as_words_and_numbers():
+    shown = llmviz.table(
+        [{"ok": True, "not": False, "count": 1234, "text": "a|b", "none": None}]
+    )._repr_markdown_()
+    assert shown.splitlines()[-1] == "| yes | no | 1,234 | a\\|b | – |"
+    with pytest.raises(ValueError, match="rows must be a non-empty list of dicts"):
+        llmviz.table([])

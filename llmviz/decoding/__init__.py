@@ -14,6 +14,7 @@ from llmviz.decoding.filters import (
 )
 from llmviz.decoding.search import beam_search, greedy, sample
 from llmviz.decoding.voting import (
+    WRONG_OFFSETS,
     accuracy_against_n,
     best_of_n,
     majority_vote,
@@ -23,6 +24,7 @@ from llmviz.decoding.voting import (
 
 __all__ = [
     "ORDERS",
+    "WRONG_OFFSETS",
     "accuracy_against_n",
     "apply_temperature",
     "beam_search",
