@@ -7,6 +7,9 @@
    teaches it; HF's is shown with and without its KV cache, so the ratio that matters,
    the search itself, is the one against ``use_cache=False``.
 
+3. The chapter's live explorers on TinyGPT: the next-token distribution under the
+   warpers, and the beam-search tree at the explorer's largest settings (goal < 50 ms).
+
 Each figure is the minimum over interleaved repeats (llmviz.measure.interleaved_best).
 Usage: python benchmarks/bench_decoding.py [--quick]
 """
@@ -15,18 +18,24 @@ from __future__ import annotations
 
 import argparse
 
+import plotly.graph_objects as go
 import torch
+from redraw import print_redraw_times  # benchmarks/redraw.py, beside this script
 from transformers import GPT2Config, GPT2LMHeadModel, logging
 from transformers.generation import logits_process as hf
 
+from llmviz import viz
 from llmviz.decoding.filters import (
     apply_temperature,
     min_p_filter,
+    sampling_distribution,
     top_k_filter,
     top_p_filter,
 )
 from llmviz.decoding.search import beam_search
 from llmviz.measure import interleaved_best
+from llmviz.models import load_tinygpt
+from llmviz.models.probes import with_bos
 
 torch.set_grad_enabled(False)
 logging.set_verbosity_error()
@@ -111,6 +120,32 @@ def bench_beam_search(quick: bool) -> None:
     print(f"ours / HF with its cache: {times['ours'] / times['HF, cache']:.2f}")
 
 
+def bench_redraw(quick: bool) -> None:
+    model, tokenizer = load_tinygpt("tinygpt")
+    ids = with_bos(tokenizer, "The function returns")
+
+    def distribution() -> go.Figure:
+        logits = model(ids)[0, -1]
+        out = sampling_distribution(logits, temperature=0.8, top_k=50, top_p=0.9)
+        top = logits.topk(25).indices
+        series = {"model": logits.softmax(-1)[top], "sampled from": out["probs"][top]}
+        labels = [repr(tokenizer.decode([t])) for t in top.tolist()]
+        return viz.bars(series, labels, horizontal=True)
+
+    def beams(num_beams: int, max_new_tokens: int) -> go.Figure:
+        out = beam_search(lambda x: model(x)[:, -1], ids, num_beams, max_new_tokens)
+        return viz.beam_tree_figure(out["tree"])
+
+    print_redraw_times(
+        {
+            "next-token distribution, 25 bars": distribution,
+            "beam tree, 3 beams, 8 tokens (the page's)": lambda: beams(3, 8),
+            "beam tree, 4 beams, 10 tokens (the largest)": lambda: beams(4, 10),
+        },
+        quick,
+    )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -119,3 +154,4 @@ if __name__ == "__main__":
     quick = parser.parse_args().quick
     bench_filters(quick)
     bench_beam_search(quick)
+    bench_redraw(quick)

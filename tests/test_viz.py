@@ -38,6 +38,12 @@ def test_bars_single_and_grouped():
     assert len(single.data) == 1 and list(single.data[0].y) == [3, 1, 2]
     grouped = viz.bars({"a": torch.tensor([1.0, 2.0]), "b": np.array([3.0, 4.0])})
     assert [t.name for t in grouped.data] == ["a", "b"] and grouped.layout.showlegend
+    across = viz.bars({"a": [1, 2], "b": [3, 4]}, ["p", "q"], horizontal=True)
+    assert [(list(t.x), list(t.y), t.orientation) for t in across.data] == [
+        ([1, 2], ["p", "q"], "h"),
+        ([3, 4], ["p", "q"], "h"),
+    ]
+    assert across.layout.yaxis.autorange == "reversed"  # the first label on top
 
 
 def test_lines_and_vectors():

@@ -41,7 +41,8 @@ def segments(fig):
 def test_one_node_per_candidate_with_its_status_and_label(tree):
     fig = beam_tree_figure(tree, label=lambda token: f"t{token}")
     drawn = nodes(fig)
-    assert len(drawn) == sum(len(step) for step in tree)
+    assert len(drawn) == 1 + sum(len(step) for step in tree)
+    assert drawn[(0, 0)] == ("running", "prompt")
     for step, candidates in enumerate(tree, start=1):
         for rank, candidate in enumerate(candidates):
             assert drawn[(step, -rank)] == (
@@ -64,6 +65,12 @@ def test_each_edge_starts_at_the_beam_it_extends(tree):
     assert {status for step in tree for status in (c["status"] for c in step)} == set(
         STATUSES
     )  # the fixture draws all three kinds
+
+
+def test_labels_show_whitespace_and_escape_html(tree):
+    fig = beam_tree_figure(tree, label=lambda token: f" <{token}>\n")
+    texts = {text for trace in fig.data for text in (trace.text or ())}
+    assert f"·&lt;{tree[0][0]['token']}&gt;↵" in texts
 
 
 def test_same_traces_for_any_tree(tree):

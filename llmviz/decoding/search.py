@@ -100,8 +100,13 @@ def greedy(
     >>> greedy(lambda ids: table[ids[:, -1]], torch.tensor([[0]]), 4)
     tensor([[0, 1, 0, 1, 0]])
     """
-    argmax = lambda logits: logits.argmax(dim=-1)  # noqa: E731
-    return _extend(next_token_logits, input_ids, max_new_tokens, eos_token_id, argmax)
+    return _extend(
+        next_token_logits,
+        input_ids,
+        max_new_tokens,
+        eos_token_id,
+        choose=lambda logits: logits.argmax(dim=-1),
+    )
 
 
 @torch.no_grad()

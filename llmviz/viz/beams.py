@@ -15,6 +15,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from llmviz.viz.theme import COLORS, style
+from llmviz.viz.tokens import _label
 
 STATUSES = {  # status: (colour, marker symbol, edge dash)
     "running": (COLORS[0], "circle", "solid"),
@@ -49,9 +50,10 @@ def beam_tree_figure(
 ) -> go.Figure:
     """Draw ``beam_search(...)["tree"]``: a node per candidate, an edge to its beam.
 
-    ``label(token)`` gives each node's text (default: the token id). Hovering a node
-    shows its token, score and status. Every figure has the same six traces (edges,
-    then nodes, per status), so it can be a frame of ``slider_figure``.
+    ``label(token)`` gives each node's text (default: the token id), drawn with
+    visible whitespace; the prompt is the node at step 0. Hovering a node shows its
+    token, score and status. Every figure has the same six traces (edges, then nodes,
+    per status), so it can be a frame of ``slider_figure``.
 
     >>> tree = [[{"parent": 0, "token": 5, "score": -0.1, "status": "running"}]]
     >>> len(beam_tree_figure(tree).data)
@@ -61,6 +63,7 @@ def beam_tree_figure(
     beams = [(0, 0)]  # node positions of the running beams of the previous step
     edges = {status: ([], []) for status in STATUSES}
     nodes = {status: ([], [], [], []) for status in STATUSES}  # x, y, text, hover
+    nodes["running"] = ([0], [0], ["prompt"], ["the prompt"])
     for step, candidates in enumerate(tree, start=1):
         running = []
         for rank, candidate in enumerate(candidates):
@@ -73,26 +76,37 @@ def beam_tree_figure(
             x0, y0 = beams[parent]
             edges[status][0].extend([x0, step, None])
             edges[status][1].extend([y0, -rank, None])
-            text = label(candidate["token"])
+            text = _label(label(candidate["token"]))
             for values, value in zip(
                 nodes[status],
-                (step, -rank, text, f"{text!r}: {candidate['score']:.3f}, {status}"),
+                (step, -rank, text, f"{text}: {candidate['score']:.3f}, {status}"),
                 strict=True,
             ):
                 values.append(value)
             if status == "running":
                 running.append((step, -rank))
         beams = running
-    fig = go.Figure()
+    traces = []  # plain dicts: plotly checks them once, in go.Figure
     for status, (x, y) in edges.items():
         color, _, dash = STATUSES[status]
         line = dict(color=color, dash=dash, width=1.5)
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=line, hoverinfo="skip"))
+        traces.append(
+            dict(
+                type="scatter",
+                x=x,
+                y=y,
+                mode="lines",
+                line=line,
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
     for status, (x, y, text, hover) in nodes.items():
         color, symbol, _ = STATUSES[status]
         marker = dict(color=color, symbol=symbol, size=9)
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            dict(
+                type="scatter",
                 x=x,
                 y=y,
                 text=text,
@@ -104,8 +118,9 @@ def beam_tree_figure(
                 name=status,
             )
         )
-    for trace in fig.data[: len(STATUSES)]:
-        trace.showlegend = False
-    fig.update_xaxes(title="step", dtick=1, range=[-0.5, len(tree) + 0.5])
-    fig.update_yaxes(title="rank among the step's candidates", showticklabels=False)
+    axes = dict(
+        xaxis=dict(title="step", dtick=1, range=[-0.5, len(tree) + 0.5]),
+        yaxis=dict(title="rank among the step's candidates", showticklabels=False),
+    )
+    fig = go.Figure(data=traces, layout=axes)
     return style(fig, title, height=460)

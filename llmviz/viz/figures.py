@@ -94,20 +94,37 @@ def bars(
     x_title: str = "",
     y_title: str = "",
     y_range: tuple[float, float] | None = None,
+    horizontal: bool = False,
 ) -> go.Figure:
-    """Bars for one series, or grouped bars for a {name: values} mapping of series."""
+    """Bars for one series, or grouped bars for a {name: values} mapping of series.
+
+    ``horizontal=True`` lays the bars along x, the first label at the top, which
+    suits many long labels; x_title and y_title still name the labels' axis and the
+    values' axis, and y_range the values' range.
+    """
     series = dict(values) if isinstance(values, Mapping) else {"": values}
     arrays = {name: _array(v, f"values[{name!r}]", 1) for name, v in series.items()}
     lengths = sorted({len(a) for a in arrays.values()})
     if len(lengths) != 1:
         raise ValueError(f"every series must have the same length, got {lengths}")
-    x = list(range(lengths[0])) if labels is None else list(labels)
+    labels = list(range(lengths[0])) if labels is None else list(labels)
     fig = go.Figure()
-    for i, (name, y) in enumerate(arrays.items()):
-        fig.add_trace(go.Bar(x=x, y=y, name=name, marker_color=COLORS[i % len(COLORS)]))
+    for i, (name, heights) in enumerate(arrays.items()):
+        color = COLORS[i % len(COLORS)]
+        if horizontal:
+            bar = go.Bar(x=heights, y=labels, orientation="h", marker_color=color)
+        else:
+            bar = go.Bar(x=labels, y=heights, marker_color=color)
+        fig.add_trace(bar.update(name=name))
     fig.update_layout(barmode="group", showlegend=len(arrays) > 1)
-    fig.update_xaxes(title=x_title, type="category")
-    fig.update_yaxes(title=y_title, range=list(y_range) if y_range else None)
+    label_axis = dict(title=x_title, type="category")
+    value_axis = dict(title=y_title, range=list(y_range) if y_range else None)
+    if horizontal:
+        fig.update_yaxes(**label_axis, autorange="reversed")
+        fig.update_xaxes(**value_axis)
+        return style(fig, title, height=max(380, 60 + 16 * lengths[0] * len(arrays)))
+    fig.update_xaxes(**label_axis)
+    fig.update_yaxes(**value_axis)
     return style(fig, title)
 
 
