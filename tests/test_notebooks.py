@@ -166,3 +166,12 @@ def test_package_has_lower_bounds_and_requirements_exact_pins():
 def test_readme_opens_with_the_two_commands():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make book" in readme[:1500] and "make test" in readme[:1500]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_notebook_builds_widgets_itself(path):
+    """A widget made in a cell is saved in the page's widget state, and the page then
+    loads widget JS from a CDN; `explore` makes its controls only when a kernel runs."""
+    for cell in _cells(path):
+        if cell.cell_type == "code":
+            assert not re.search(r"^\s*(import|from) ipywidgets", cell.source, re.M)

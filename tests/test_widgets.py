@@ -59,6 +59,11 @@ def test_controls_follow_the_specs():
         "flip": "Checkbox",
     }
     assert explorer.values == {"n": 1, "scale": 0.5, "label": "hi", "flip": False}
+    started = explore(
+        bars_of_length, draw=viz.bars, n=(1, 9, 2, 5), scale=(0.5, 2, 0.25, 1.0)
+    )
+    assert started.values == {"n": 5, "scale": 1.0}
+    assert [started.controls[k].step for k in ("n", "scale")] == [2, 0.25]
     dropdown = explore(composed_mask, draw=viz.mask_heatmap, first=list(MASK_NAMES))
     assert type(dropdown.controls["first"]).__name__ == "Dropdown"
     assert dropdown.controls["first"].value == MASK_NAMES[0]
@@ -122,9 +127,14 @@ def test_while_building_the_book_no_widget_is_made(monkeypatch):
         (
             {"n": []},
             TypeError,
-            r"n must be \(min, max\) or \(min, max, step\) for a slider, a non-empty list",
+            r"n must be \(min, max\), \(min, max, step\) or \(min, max, step, start\)",
         ),
-        ({"n": (1, 2, 3, 4)}, TypeError, r"got \(1, 2, 3, 4\)"),
+        (
+            {"n": (1, 9, 1, 12)},
+            ValueError,
+            r"the start of n must lie in \[1, 9\], got 12",
+        ),
+        ({"n": (1, 2, 3, 4, 5)}, TypeError, r"got \(1, 2, 3, 4, 5\)"),
         ({"n": None}, TypeError, "got None"),
     ],
 )

@@ -28,7 +28,7 @@ LIVE_ONLY_NOTE = (
 
 
 def _is_range(spec: Any) -> bool:
-    if not (isinstance(spec, tuple) and len(spec) in (2, 3)):
+    if not (isinstance(spec, tuple) and len(spec) in (2, 3, 4)):
         return False
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in spec)
 
@@ -44,10 +44,15 @@ def _initial_value(name: str, spec: Any) -> Any:
     if _is_range(spec):
         if spec[0] >= spec[1]:
             raise ValueError(f"the range for {name} must have min < max, got {spec}")
-        return spec[0]
+        if len(spec) == 4 and not spec[0] <= spec[3] <= spec[1]:
+            raise ValueError(
+                f"the start of {name} must lie in [{spec[0]}, {spec[1]}], got {spec[3]}"
+            )
+        return spec[3] if len(spec) == 4 else spec[0]
     raise TypeError(
-        f"{name} must be (min, max) or (min, max, step) for a slider, a non-empty list "
-        f"for a dropdown, a bool, a str, or an ipywidgets widget; got {spec!r}"
+        f"{name} must be (min, max), (min, max, step) or (min, max, step, start) for a "
+        "slider, a non-empty list for a dropdown, a bool, a str, or an ipywidgets "
+        f"widget; got {spec!r}"
     )
 
 
@@ -68,8 +73,8 @@ def _control(name: str, spec: Any) -> Any:
     common = dict(value=value, min=low, max=high, description=name)
     common.update(continuous_update=False, style={"description_width": "initial"})
     if all(isinstance(v, int) for v in spec):
-        return widgets.IntSlider(step=spec[2] if len(spec) == 3 else 1, **common)
-    step = spec[2] if len(spec) == 3 else (high - low) / 100
+        return widgets.IntSlider(step=spec[2] if len(spec) >= 3 else 1, **common)
+    step = spec[2] if len(spec) >= 3 else (high - low) / 100
     return widgets.FloatSlider(step=step, **common)
 
 
@@ -147,9 +152,11 @@ def explore(
     """Controls for ``params`` that show ``draw(compute(**values))`` as they change.
 
     Each keyword names a parameter of ``compute``. ``(min, max)`` or ``(min, max,
-    step)`` gives a slider that starts at min (an integer slider if all are ints); a
-    list gives a dropdown that starts at its first item; a bool gives a checkbox and a
-    str a text box; an ipywidgets widget is used as it is. For example:
+    step)`` gives a slider that starts at min (an integer slider if all are ints), and
+    ``(min, max, step, start)`` one that starts at start; a list gives a dropdown that
+    starts at its first item; a bool gives a checkbox and a str a text box; an
+    ipywidgets widget is used as it is (build it only outside the book, or the page
+    loads widget JS for nothing). For example:
     ``explore(example_weights, draw=viz.bars, head_dim=(1, 1024), seed=(0, 20))``.
     """
     check_callable("compute", compute)
