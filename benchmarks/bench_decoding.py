@@ -132,15 +132,26 @@ def bench_redraw(quick: bool) -> None:
         labels = [repr(tokenizer.decode([t])) for t in top.tolist()]
         return viz.bars(series, labels, horizontal=True)
 
-    def beams(num_beams: int, max_new_tokens: int) -> go.Figure:
-        out = beam_search(lambda x: model(x)[:, -1], ids, num_beams, max_new_tokens)
+    newline = tokenizer.encode("\n")[0]  # the chapter's end token
+
+    def beams(num_beams: int, tokens: int, early_stopping: bool | str) -> go.Figure:
+        out = beam_search(
+            lambda x: model(x)[:, -1],
+            ids,
+            num_beams,
+            tokens,
+            early_stopping=early_stopping,
+            eos_token_id=newline,
+        )
         return viz.beam_tree_figure(out["tree"])
 
     print_redraw_times(
         {
             "next-token distribution, 25 bars": distribution,
-            "beam tree, 3 beams, 8 tokens (the page's)": lambda: beams(3, 8),
-            "beam tree, 4 beams, 10 tokens (the largest)": lambda: beams(4, 10),
+            "beam tree, 3 beams, 12 tokens (the page's)": lambda: beams(3, 12, False),
+            "beam tree, 4 beams, 10 tokens, 'never' (the largest)": lambda: beams(
+                4, 10, "never"
+            ),
         },
         quick,
     )

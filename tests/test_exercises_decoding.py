@@ -70,6 +70,13 @@ def top_p_least_likely(logits, p):
     return logits.masked_fill(~keep.scatter(-1, order, keep), NEG_INF)
 
 
+def top_p_float32(logits, p):
+    """Right in exact arithmetic, but its float32 sums reach 1 before the last token."""
+    probs, order = logits.softmax(-1).sort(-1, descending=True)
+    out = probs.cumsum(-1) - probs >= p
+    return logits.masked_fill(out.scatter(-1, order, out), NEG_INF)
+
+
 def top_p_float64(logits, p):
     return top_p(logits.double(), p).double()
 
@@ -205,6 +212,7 @@ def test_checks_accept_correct_solutions(check, solution, capsys):
         (check_top_p, lambda z, p: top_p(z, p)[0], "should return a tensor of shape"),
         (check_top_p, lambda z, p: top_p(z, p) > NEG_INF, "should return logits"),
         (check_top_p, lambda z, p: top_p(z.sub_(1), p), "changed logits"),
+        (check_top_p, top_p_float32, "with top_p=1 every token must stay"),
         (check_top_p, not_written, "Not implemented yet"),
         # beam_step
         (

@@ -22,6 +22,7 @@ TOP_P_CASES = [
     (4, 20, 0.9, 1.0),
     (5, 12, 0.3, 3.0),
     (3, 30, 0.95, 1.0),
+    (4, 2048, 1.0, 3.0),  # keeps everything, though float sums may reach 1 early
 ]
 # (B, V, top_p, scale of the logits)
 BEAM_CASES = [(4, 6, 4), (3, 5, 3), (1, 7, 3), (2, 9, 5), (5, 4, 2)]  # (K, V, beams)
@@ -39,7 +40,8 @@ def _top_p_cases() -> list[tuple[Tensor, float]]:
 
     A row is drawn again while two probabilities nearly tie or the probability of the
     tokens more likely than one of them nearly equals top_p: so no rounding, nor any
-    order among tied tokens, decides which tokens are kept.
+    order among tied tokens, decides which tokens are kept. With top_p = 1 every
+    token is kept, whatever the row.
     """
     generator = torch.Generator().manual_seed(0)
     cases = []
@@ -50,7 +52,9 @@ def _top_p_cases() -> list[tuple[Tensor, float]]:
             probs = row.double().softmax(-1).sort(descending=True).values
             before = probs.cumsum(-1) - probs  # mass of the more likely tokens
             gaps = probs[:-1] - probs[1:]
-            if gaps.min() > 1e-6 and (before - top_p).abs().min() > 1e-3:
+            if top_p >= 1 or (
+                gaps.min() > 1e-6 and (before - top_p).abs().min() > 1e-3
+            ):
                 rows.append(row)
         cases.append((torch.stack(rows), top_p))
     return cases
@@ -146,10 +150,10 @@ def check_top_p(top_p_filter_fn: Callable[[Tensor, float], Any]) -> CheckResult:
     tied tokens nor rounding matters.
 
     >>> def top_p_filter(logits, top_p):
-    ...     probs, order = logits.softmax(-1).sort(-1, descending=True)
+    ...     probs, order = logits.double().softmax(-1).sort(-1, descending=True)
     ...     before = probs.cumsum(-1) - probs  # the mass of the more likely tokens
-    ...     remove = (before >= top_p).scatter(-1, order, before >= top_p)
-    ...     return logits.masked_fill(remove, -float("inf"))
+    ...     out = (before >= top_p) & (top_p < 1)
+    ...     return logits.masked_fill(out.scatter(-1, order, out), -float("inf"))
     >>> assert check_top_p(top_p_filter)
     ✅ Correct: ...
     """
@@ -180,6 +184,13 @@ def check_top_p(top_p_filter_fn: Callable[[Tensor, float], Any]) -> CheckResult:
                 "keeps at least the most likely token.",
             )
         expected = ~top_p_filter(logits, top_p, min_tokens_to_keep=1).isneginf()
+        if top_p >= 1 and not kept.all():
+            return report(
+                False,
+                f"{where}, you remove {int((~kept).sum())} tokens: with top_p=1 every "
+                "token must stay. Summed in floating point, the probabilities can "
+                "reach 1 before the last token: never remove a token when top_p is 1.",
+            )
         if not torch.equal(kept, expected):
             hint = _top_p_hint(kept, logits, top_p)
             return report(False, f"{where}: wrong tokens kept. {hint}")
