@@ -1,6 +1,7 @@
 """Chapter 8, decoding: the sampling filters (temperature, top-k, top-p, min-p), each
 equal to Hugging Face's warper; greedy, sampling and beam search equal to its
-``generate``; and best-of-N and majority vote, with a checkable toy task."""
+``generate``; best-of-N and majority vote, with a checkable toy task; and two measures
+of generated text, its mean log-probability and its share of distinct n-grams."""
 
 from llmviz.decoding.filters import (
     ORDERS,
@@ -12,6 +13,7 @@ from llmviz.decoding.filters import (
     top_p_filter,
     warp,
 )
+from llmviz.decoding.metrics import distinct_n, mean_log_prob
 from llmviz.decoding.search import beam_search, greedy, sample
 from llmviz.decoding.voting import (
     WRONG_OFFSETS,
@@ -29,9 +31,11 @@ __all__ = [
     "apply_temperature",
     "beam_search",
     "best_of_n",
+    "distinct_n",
     "entropy",
     "greedy",
     "majority_vote",
+    "mean_log_prob",
     "min_p_filter",
     "noisy_adder",
     "sample",
