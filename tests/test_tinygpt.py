@@ -14,6 +14,7 @@ from llmviz.models import (
     TinyGPTConfig,
     load_tinygpt,
     pretrained,
+    to_hf_llama,
     train,
     training_log,
 )
@@ -273,3 +274,20 @@ def test_expert_weights_route_each_token_to_k_experts():
     torch.testing.assert_close(weights.sum(-1), torch.ones(2, 21))
     with pytest.raises(ValueError, match="model has no experts"):
         expert_weights(TinyGPT(TinyGPTConfig(**SMALL)), torch.randint(0, 97, (1, 3)))
+
+
+def test_the_hf_llama_twin_of_the_shipped_model_gives_the_same_logits():
+    model, _ = load_tinygpt("tinygpt")
+    twin = to_hf_llama(model, attn_implementation="eager")
+    assert twin.config._attn_implementation == "eager"
+    generator = torch.Generator().manual_seed(0)
+    ids = torch.randint(0, model.config.vocab_size, (2, 20), generator=generator)
+    with torch.no_grad():  # trained logits reach ~10: float32 agrees to ~1e-6 of that
+        torch.testing.assert_close(twin(ids).logits, model(ids), atol=ATOL, rtol=1e-5)
+
+
+def test_only_a_plain_tinygpt_has_a_llama_twin():
+    with pytest.raises(ValueError, match="only a TinyGPT with RoPE, no output gate"):
+        to_hf_llama(load_tinygpt("tinygpt-gated")[0])
+    with pytest.raises(TypeError, match="model must be a TinyGPT, got Linear"):
+        to_hf_llama(torch.nn.Linear(2, 2))

@@ -2,6 +2,13 @@
 their weights, tokenizer and training logs shipped in ``llmviz/models/weights``."""
 
 from llmviz.models.pretrained import load_tinygpt, load_tokenizer, training_log
-from llmviz.models.tinygpt import TinyGPT, TinyGPTConfig
+from llmviz.models.tinygpt import TinyGPT, TinyGPTConfig, to_hf_llama
 
-__all__ = ["TinyGPT", "TinyGPTConfig", "load_tinygpt", "load_tokenizer", "training_log"]
+__all__ = [
+    "TinyGPT",
+    "TinyGPTConfig",
+    "load_tinygpt",
+    "load_tokenizer",
+    "to_hf_llama",
+    "training_log",
+]
