@@ -11,8 +11,12 @@ import numbers
 from typing import Any
 
 
-def check_int(name: str, value: Any, minimum: int | None = None) -> int:
-    """Return ``value`` if it is an integer (not a bool) and at least ``minimum``.
+def check_int(
+    name: str, value: Any, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """Return ``value`` if it is an integer (not a bool) in [``minimum``, ``maximum``].
+
+    A ``maximum`` keeps absurd sizes (``10**12``) from allocating or looping for ever.
 
     >>> check_int("window", 3, minimum=1)
     3
@@ -23,7 +27,38 @@ def check_int(name: str, value: Any, minimum: int | None = None) -> int:
         )
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be an integer <= {maximum}, got {value}")
     return int(value)
+
+
+def check_real(
+    name: str,
+    value: Any,
+    minimum: float = float("-inf"),
+    maximum: float = float("inf"),
+    *,
+    open_min: bool = False,
+    open_max: bool = False,
+) -> float:
+    """Return ``value`` as a float if it is a real number (not NaN, not a bool) in the
+    interval from ``minimum`` to ``maximum``, each end closed unless ``open_*``.
+
+    >>> check_real("top_p", 0.9, 0, 1, open_min=True)
+    0.9
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        kind = type(value).__name__
+        raise TypeError(f"{name} must be a real number, got {value!r} of type {kind}")
+    value = float(value)
+    low = value > minimum if open_min else value >= minimum
+    high = value < maximum if open_max else value <= maximum
+    if value != value or not (low and high):  # NaN fails every comparison
+        left, right = "(" if open_min else "[", ")" if open_max else "]"
+        raise ValueError(
+            f"{name} must be in {left}{minimum}, {maximum}{right}, got {value}"
+        )
+    return value
 
 
 def check_positive_number(name: str, value: Any) -> float:
