@@ -195,7 +195,7 @@ def test_importance_and_load_losses():
     assert importance_loss(balanced, weight=0.1) == 0
     skewed = torch.tensor([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
     assert abs(importance_loss(skewed, weight=0.1) - 0.1 * 2.0) < 1e-6  # CV² = 2
-    assert abs(importance_loss(skewed * 3) - importance_loss(skewed)) < 1e-6
+    assert abs(cv_squared(skewed.sum(0) * 3) - cv_squared(skewed.sum(0))) < 1e-6
     assert abs(load_loss(torch.tensor([1.0, 3.0]), weight=2.0) - 2 * 0.25) < 1e-6
 
 
@@ -341,7 +341,8 @@ def test_route_errors():
 
 def test_expert_counts_errors():
     with pytest.raises(
-        ValueError, match=r"experts must lie in 0..2, got values from 0 to 3"
+        ValueError,
+        match=r"experts must lie in 0..2 \(num_experts = 3\), got values from 0 to 3",
     ):
         expert_counts(torch.tensor([0, 3]), 3)
     with pytest.raises(
@@ -446,3 +447,26 @@ def test_capacity_errors():
         match=r"router_logits must be a floating tensor of shape \(G, S, E\)",
     ):
         top1_with_capacity(torch.zeros(2, 3), 1)
+
+
+def test_negative_probabilities_and_an_empty_mask_are_refused():
+    """Issue 13: these returned a number (or NaN) instead of an error."""
+    probs = torch.full((1, 2, 2), 0.5)
+    with pytest.raises(ValueError, match=r"router_probs must hold probabilities"):
+        switch_load_balancing_loss(probs - 1, torch.tensor([[0, 1]]))
+    with pytest.raises(ValueError, match=r"gates must hold probabilities"):
+        importance_loss(torch.tensor([[1.0, -1.0], [0.0, 1.0]]))
+    with pytest.raises(ValueError, match=r"attention_mask must keep at least one"):
+        load_balancing_loss(torch.zeros(4, 4), 4, attention_mask=torch.zeros(2, 2))
+    with pytest.raises(ValueError, match=r"attention_mask must hold only 0"):
+        load_balancing_loss(torch.zeros(4, 4), 4, attention_mask=torch.full((2, 2), 2))
+    with pytest.raises(ValueError, match=r"expert_indices must lie in 0..1"):
+        switch_load_balancing_loss(probs, torch.tensor([[0, 2]]))
+    with pytest.raises(ValueError, match=r"router_logits must be finite"):
+        route(torch.tensor([[0.0, math.nan]]), 1)
+    with pytest.raises(TypeError, match=r"norm_topk_prob must be True or False"):
+        route(torch.zeros(2, 3), 1, norm_topk_prob="no")
+    with pytest.raises(
+        ValueError, match=r"router_logits\[1\] must have the shape of router_logits"
+    ):
+        load_balancing_loss([torch.zeros(4, 4), torch.zeros(3, 4)], 4)

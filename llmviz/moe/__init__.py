@@ -2,7 +2,7 @@
 attention patterns; sparse MoE layers, their routing, load-balancing losses and
 capacity; and the arithmetic of total and active parameters."""
 
-from llmviz.moe.architectures import KINDS, STRUCTURES, structure_mask
+from llmviz.moe.architectures import KINDS, STRUCTURES, key_depth, structure_mask
 from llmviz.moe.capacity import expert_capacity, top1_with_capacity
 from llmviz.moe.layer import SparseMoeBlock
 from llmviz.moe.losses import (
@@ -31,6 +31,7 @@ __all__ = [
     "expert_counts",
     "flops_per_token",
     "importance_loss",
+    "key_depth",
     "load_balancing_loss",
     "noisy_top_k_gating",
     "parameter_counts",

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from llmviz._checks import check_int, check_positive_number
-from llmviz.moe.routing import check_router_logits
+from llmviz.moe._validate import check_router_logits
 
 
 def expert_capacity(

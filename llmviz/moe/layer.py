@@ -20,9 +20,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from llmviz._checks import check_int
+from llmviz._tensor_checks import check_tensor
+from llmviz.moe._validate import check_bool
 from llmviz.moe.routing import route
 
 DISPATCHES = ("grouped", "loop")
+MAX_EXPERT_WEIGHTS = 2**31  # E · 3 · D · I: Mixtral-8x7B's layer holds 1.4e9
 
 
 class FusedExperts(nn.Module):
@@ -66,29 +69,45 @@ class SparseMoeBlock(nn.Module):
         norm_topk_prob: bool = True,
     ) -> None:
         super().__init__()
-        self.hidden_size = check_int("hidden_size", hidden_size, minimum=1)
-        check_int("intermediate_size", intermediate_size, minimum=1)
-        self.num_experts = check_int("num_experts", num_experts, minimum=1)
+        self.hidden_size = check_int("hidden_size", hidden_size, 1, 65536)
+        check_int("intermediate_size", intermediate_size, 1, 262144)
+        self.num_experts = check_int("num_experts", num_experts, 1, 4096)
         self.top_k = check_int("num_experts_per_tok", num_experts_per_tok, minimum=1)
         if self.top_k > self.num_experts:
             raise ValueError(
                 f"num_experts_per_tok must be at most num_experts = {num_experts}, "
                 f"got {num_experts_per_tok}"
             )
-        self.norm_topk_prob = bool(norm_topk_prob)
+        weights = 3 * num_experts * hidden_size * intermediate_size
+        if weights > MAX_EXPERT_WEIGHTS:
+            raise ValueError(
+                f"num_experts · 3 · hidden_size · intermediate_size must be at most "
+                f"{MAX_EXPERT_WEIGHTS} weights, got {weights} ({num_experts}, "
+                f"{hidden_size}, {intermediate_size})"
+            )
+        self.norm_topk_prob = check_bool("norm_topk_prob", norm_topk_prob)
         self.gate = nn.Linear(hidden_size, num_experts, bias=False)
         self.experts = FusedExperts(num_experts, hidden_size, intermediate_size)
 
     def forward(
         self, hidden_states: Tensor, dispatch: str = "grouped"
     ) -> tuple[Tensor, Tensor]:
-        """Route each token of (B, T, D) to its k experts; ``dispatch`` picks how."""
+        """Route each token of (B, T, D) to its k experts; ``dispatch`` picks how.
+
+        ``hidden_states`` must be finite and of the layer's dtype."""
         if dispatch not in DISPATCHES:
             raise ValueError(f"dispatch must be one of {DISPATCHES}, got {dispatch!r}")
+        check_tensor("hidden_states", hidden_states, ranks=None)
         if hidden_states.dim() != 3 or hidden_states.shape[-1] != self.hidden_size:
             raise ValueError(
                 f"hidden_states must be (batch, seq, hidden_size={self.hidden_size}), "
                 f"got shape {tuple(hidden_states.shape)}"
+            )
+        autocast = torch.is_autocast_enabled(hidden_states.device.type)
+        if hidden_states.dtype != self.gate.weight.dtype and not autocast:
+            raise TypeError(
+                f"hidden_states must have the layer's dtype {self.gate.weight.dtype}, "
+                f"got {hidden_states.dtype}"
             )
         B, T, D = hidden_states.shape
         x = hidden_states.reshape(B * T, D)  # (B·T, D): tokens, batch or not

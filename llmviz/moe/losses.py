@@ -17,14 +17,21 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from llmviz._checks import check_int
-from llmviz.moe.routing import check_router_logits, check_top_k, describe_value
+from llmviz._checks import check_int, check_real
+from llmviz.moe._validate import (
+    check_expert_indices,
+    check_probabilities,
+    check_router_logits,
+    check_top_k,
+    describe_value,
+)
 
 
 def cv_squared(values: Tensor, eps: float = 1e-10) -> Tensor:
     """The squared coefficient of variation Var(v) / (mean(v)² + eps), a scalar.
 
-    Var is the population variance (divide by n); one value gives 0.
+    ``values`` is a vector (n,); Var is the population variance (divide by n), so one
+    value gives 0. ``eps`` >= 0 keeps equal zeros from dividing 0 by 0.
 
     >>> cv_squared(torch.tensor([1.0, 1.0, 4.0])).item()
     0.5
@@ -33,6 +40,8 @@ def cv_squared(values: Tensor, eps: float = 1e-10) -> Tensor:
         raise TypeError(
             f"values must be a floating tensor, got {describe_value(values)}"
         )
+    check_router_logits("values", values, "(n,)")
+    eps = check_real("eps", eps, 0, float("inf"), open_max=True)
     if values.numel() < 2:
         return values.new_zeros(())
     return values.var(correction=0) / (values.mean() ** 2 + eps)
@@ -41,10 +50,13 @@ def cv_squared(values: Tensor, eps: float = 1e-10) -> Tensor:
 def importance_loss(gates: Tensor, weight: float = 1.0) -> Tensor:
     """w · CV(Importance)², Importance_i = Σ_x G(x)_i over the batch [shazeer2017moe].
 
+    ``gates`` (T, E) are gate values in [0, 1]; the weight w is >= 0.
+
     >>> importance_loss(torch.tensor([[1.0, 0.0], [0.0, 1.0]])).item()
     0.0
     """
-    gates = check_router_logits("gates", gates)
+    gates = check_probabilities("gates", gates, "(T, E)")
+    weight = check_real("weight", weight, 0, float("inf"), open_max=True)
     return weight * cv_squared(gates.sum(dim=0))  # importance (E,)
 
 
@@ -72,26 +84,17 @@ def load_balancing_loss(
     >>> load_balancing_loss(torch.zeros(4, 4), num_experts=4, top_k=2).item()
     2.0
     """
-    layers = [router_logits] if isinstance(router_logits, Tensor) else router_logits
-    if len(layers) == 0:
-        raise ValueError("router_logits must hold at least one layer, got none")
-    logits = torch.cat([check_router_logits("router_logits", z) for z in layers])
+    layers = _layers(router_logits)
     num_experts = check_int("num_experts", num_experts, minimum=1)
-    if logits.shape[-1] != num_experts:
+    if layers[0].shape[-1] != num_experts:
         raise ValueError(
-            f"num_experts must equal router_logits.shape[-1] = {logits.shape[-1]}, "
-            f"got {num_experts}"
+            f"num_experts must equal router_logits.shape[-1] = "
+            f"{layers[0].shape[-1]}, got {num_experts}"
         )
     top_k = check_top_k("top_k", top_k, num_experts)
     tokens = layers[0].shape[0]
-    mask = torch.ones(tokens, device=logits.device)
-    if attention_mask is not None:
-        if attention_mask.numel() != tokens:
-            raise ValueError(
-                f"attention_mask must hold one value per token ({tokens}), "
-                f"got shape {tuple(attention_mask.shape)}"
-            )
-        mask = attention_mask.reshape(-1).float()
+    mask = _token_mask(attention_mask, tokens).to(layers[0].device)  # (T,)
+    logits = torch.cat(layers)  # (L·T, E)
     mask = mask.repeat(len(layers))  # (L·T,), the same mask for every layer
     probs = F.softmax(logits.float(), dim=-1)  # (L·T, E)
     chosen = F.one_hot(torch.topk(probs, top_k, dim=-1).indices, num_experts)
@@ -100,8 +103,55 @@ def load_balancing_loss(
     return num_experts * (fraction * mean_prob).sum()
 
 
+def _layers(router_logits: object) -> list[Tensor]:
+    """The layers' logits, each checked, all of the first one's shape (T, E)."""
+    if isinstance(router_logits, Tensor):
+        return [check_router_logits("router_logits", router_logits)]
+    if not isinstance(router_logits, (list, tuple)):
+        got = describe_value(router_logits)
+        raise TypeError(
+            f"router_logits must be a tensor (T, E) or a list of them, got {got}"
+        )
+    if len(router_logits) == 0:
+        raise ValueError("router_logits must hold at least one layer, got none")
+    layers = [
+        check_router_logits(f"router_logits[{i}]", z)
+        for i, z in enumerate(router_logits)
+    ]
+    for i, z in enumerate(layers):
+        if z.shape != layers[0].shape:
+            raise ValueError(
+                f"router_logits[{i}] must have the shape of router_logits[0], "
+                f"{tuple(layers[0].shape)}, got {tuple(z.shape)}"
+            )
+    return layers
+
+
+def _token_mask(attention_mask: object, tokens: int) -> Tensor:
+    """The mask (B, S) of 0s and 1s, at least one 1, flattened to (T,) float."""
+    if attention_mask is None:
+        return torch.ones(tokens)
+    if not isinstance(attention_mask, Tensor) or attention_mask.is_complex():
+        got = describe_value(attention_mask)
+        raise TypeError(f"attention_mask must be a tensor (B, S) or None, got {got}")
+    if attention_mask.dim() != 2 or attention_mask.numel() != tokens:
+        raise ValueError(
+            f"attention_mask must hold one value per token ({tokens}), "
+            f"got shape {tuple(attention_mask.shape)}; it is (B, S), with B·S = T"
+        )
+    mask = attention_mask.reshape(-1).float()
+    if not bool(((mask == 0) | (mask == 1)).all()):
+        raise ValueError("attention_mask must hold only 0 (padding) and 1 (token)")
+    if not bool(mask.any()):
+        raise ValueError(
+            "attention_mask must keep at least one token (a 1), got only padding"
+        )
+    return mask
+
+
 def router_z_loss(router_logits: Tensor) -> Tensor:
-    """mean over tokens of logsumexp(z)², for logits (..., E) [zoph2022stmoe].
+    """mean over tokens of logsumexp(z)², for logits (T, E) or (G, S, E)
+    [zoph2022stmoe].
 
     >>> round(router_z_loss(torch.zeros(3, 2)).item(), 4)  # (ln 2)²
     0.4805
@@ -109,6 +159,8 @@ def router_z_loss(router_logits: Tensor) -> Tensor:
     if not isinstance(router_logits, Tensor) or not router_logits.is_floating_point():
         got = describe_value(router_logits)
         raise TypeError(f"router_logits must be a floating tensor, got {got}")
+    shape = "(G, S, E)" if router_logits.dim() == 3 else "(T, E)"
+    check_router_logits("router_logits", router_logits, shape)
     return (torch.logsumexp(router_logits, dim=-1) ** 2).mean()
 
 
@@ -121,10 +173,9 @@ def switch_load_balancing_loss(router_probs: Tensor, expert_indices: Tensor) -> 
     >>> switch_load_balancing_loss(torch.full((1, 2, 2), 0.5), torch.tensor([[0, 1]]))
     tensor(1.)
     """
-    router_probs = check_router_logits("router_probs", router_probs, "(G, S, E)")
-    if not isinstance(expert_indices, Tensor) or expert_indices.is_floating_point():
-        got = describe_value(expert_indices)
-        raise TypeError(f"expert_indices must be an integer tensor, got {got}")
+    router_probs = check_probabilities("router_probs", router_probs, "(G, S, E)")
+    num_experts = router_probs.shape[-1]
+    check_expert_indices("expert_indices", expert_indices, num_experts)
     if (
         expert_indices.dim() not in (2, 3)
         or expert_indices.shape[:2] != router_probs.shape[:2]
@@ -135,7 +186,6 @@ def switch_load_balancing_loss(router_probs: Tensor, expert_indices: Tensor) -> 
         )
     if expert_indices.dim() == 2:
         expert_indices = expert_indices[..., None]  # (G, S, 1)
-    num_experts = router_probs.shape[-1]
     chosen = F.one_hot(expert_indices.long(), num_experts).amax(dim=-2)  # (G, S, E)
     fraction = chosen.float().mean(dim=-2)  # (G, E)
     mean_prob = router_probs.mean(dim=-2)  # (G, E)

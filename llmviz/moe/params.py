@@ -42,40 +42,48 @@ def _field(config: Any, name: str, default: Any = None) -> Any:
     return default if value is None else value
 
 
+def _int_field(config: Any, name: str, default: Any = None) -> int:
+    """The field ``name``, an integer >= 1; errors name it as ``config.name``."""
+    return check_int(f"config.{name}", _field(config, name, default), 1)
+
+
 def _sizes(config: Any) -> dict[str, Any]:
     """The config's sizes, checked; a dense model has one expert, always used."""
+    if config is None or isinstance(config, (str, bytes, int, float, list, tuple)):
+        raise TypeError(
+            "config must be a dict or a Hugging Face config object, got "
+            f"{type(config).__name__}"
+        )
     for name in (*_REQUIRED, "num_attention_heads"):
         if _field(config, name) is None:
             raise ValueError(f"config is missing the field {name!r}")
-    s = {name: check_int(name, _field(config, name), 1) for name in _REQUIRED}
-    heads = check_int("num_attention_heads", _field(config, "num_attention_heads"), 1)
-    kv_heads = check_int(
-        "num_key_value_heads", _field(config, "num_key_value_heads", heads), 1
-    )
+    s = {name: _int_field(config, name) for name in _REQUIRED}
+    heads = _int_field(config, "num_attention_heads")
+    kv_heads = _int_field(config, "num_key_value_heads", heads)
     if heads % kv_heads:
         raise ValueError(
-            f"num_attention_heads ({heads}) must be a multiple of "
+            f"config.num_attention_heads ({heads}) must be a multiple of "
             f"num_key_value_heads ({kv_heads})"
         )
-    head_dim = _field(config, "head_dim", s["hidden_size"] // heads)
-    s |= {
-        "heads": heads,
-        "kv_heads": kv_heads,
-        "head_dim": check_int("head_dim", head_dim, 1),
-    }
+    head_dim = _int_field(config, "head_dim", s["hidden_size"] // heads)
+    s |= {"heads": heads, "kv_heads": kv_heads, "head_dim": head_dim}
     experts = _field(config, "num_local_experts", _field(config, "num_experts"))
     s["moe"] = experts is not None
-    s["experts"] = check_int("num_local_experts", experts, 1) if s["moe"] else 1
+    s["experts"] = _int_field(config, "num_local_experts", experts) if s["moe"] else 1
     k = _field(config, "num_experts_per_tok", 1 if not s["moe"] else None)
     if k is None:
         raise ValueError("config is missing the field 'num_experts_per_tok'")
-    s["k"] = check_int("num_experts_per_tok", k, 1)
+    s["k"] = _int_field(config, "num_experts_per_tok", k)
     if s["k"] > s["experts"]:
         raise ValueError(
-            f"num_experts_per_tok must be at most num_local_experts = {s['experts']}, "
-            f"got {s['k']}"
+            f"config.num_experts_per_tok must be at most num_local_experts = "
+            f"{s['experts']}, got {s['k']}"
         )
-    s["tied"] = bool(_field(config, "tie_word_embeddings", False))
+    s["tied"] = _field(config, "tie_word_embeddings", False)
+    if not isinstance(s["tied"], bool):
+        raise TypeError(
+            f"config.tie_word_embeddings must be True or False, got {s['tied']!r}"
+        )
     return s
 
 

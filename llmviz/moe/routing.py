@@ -21,35 +21,15 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from llmviz._checks import check_int
+from llmviz.moe._validate import (
+    check_bool,
+    check_expert_indices,
+    check_router_logits,
+    check_top_k,
+    describe_value,
+)
 
-
-def describe_value(value: object) -> str:
-    """'a tensor of dtype …' or the type's name, for error messages."""
-    if isinstance(value, Tensor):
-        return f"a tensor of dtype {value.dtype}"
-    return type(value).__name__
-
-
-def check_router_logits(name: str, logits: object, shape: str = "(T, E)") -> Tensor:
-    """Return ``logits`` if it is a floating tensor of ``shape``, last size >= 1."""
-    if not isinstance(logits, Tensor):
-        kind = type(logits).__name__
-        raise TypeError(f"{name} must be a torch.Tensor, got {kind}")
-    dims = shape.count(",") + 1
-    if logits.dim() != dims or not logits.is_floating_point() or logits.shape[-1] < 1:
-        raise ValueError(
-            f"{name} must be a floating tensor of shape {shape}, not empty, "
-            f"got shape {tuple(logits.shape)} and dtype {logits.dtype}"
-        )
-    return logits
-
-
-def check_top_k(name: str, value: object, num_experts: int) -> int:
-    """Return ``value`` if it is an integer in 1..num_experts."""
-    value = check_int(name, value, minimum=1)
-    if value > num_experts:
-        raise ValueError(f"{name} must be <= num_experts = {num_experts}, got {value}")
-    return value
+MAX_EXPERTS = 2**20  # a count array of this many experts is still small
 
 
 def route(
@@ -67,6 +47,7 @@ def route(
     """
     router_logits = check_router_logits("router_logits", router_logits)
     k = check_top_k("num_experts_per_tok", num_experts_per_tok, router_logits.shape[-1])
+    check_bool("norm_topk_prob", norm_topk_prob)
     probs = F.softmax(router_logits.float(), dim=-1)  # (T, E)
     weights, experts = torch.topk(probs, k, dim=-1)  # (T, k), (T, k)
     if norm_topk_prob:
@@ -77,18 +58,17 @@ def route(
 def expert_counts(experts: Tensor, num_experts: int) -> Tensor:
     """How many (token, slot) pairs each expert receives: (num_experts,) long.
 
+    ``experts`` is (T,) or (T, k), as ``route`` returns it, T = 0 included;
+    ``num_experts`` is at most ``MAX_EXPERTS``.
+
     >>> expert_counts(torch.tensor([[0, 2], [2, 1]]), 4).tolist()
     [1, 1, 2, 0]
     """
-    num_experts = check_int("num_experts", num_experts, minimum=1)
-    if not isinstance(experts, Tensor) or experts.is_floating_point():
-        raise TypeError(
-            f"experts must be an integer tensor, got {describe_value(experts)}"
-        )
-    if experts.numel() and (experts.min() < 0 or experts.max() >= num_experts):
+    num_experts = check_int("num_experts", num_experts, 1, MAX_EXPERTS)
+    check_expert_indices("experts", experts, num_experts, nonempty=False)
+    if experts.dim() not in (1, 2):
         raise ValueError(
-            f"experts must lie in 0..{num_experts - 1}, got values from "
-            f"{int(experts.min())} to {int(experts.max())}"
+            f"experts must have shape (T,) or (T, k), got {tuple(experts.shape)}"
         )
     return torch.bincount(experts.reshape(-1).long(), minlength=num_experts)
 
@@ -150,6 +130,10 @@ def noisy_top_k_gating(
     """
     _check_gate_weights(x, w_gate, w_noise)
     k = check_top_k("num_experts_per_tok", num_experts_per_tok, w_gate.shape[-1])
+    if generator is not None and not isinstance(generator, torch.Generator):
+        got = describe_value(generator)
+        raise TypeError(f"generator must be a torch.Generator or None, got {got}")
+    check_bool("train", train)
     clean = x @ w_gate  # (T, E)
     noisy, noise_std = clean, torch.zeros_like(clean)
     with_noise = train and w_noise is not None
