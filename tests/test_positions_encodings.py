@@ -367,14 +367,16 @@ BAD_INPUTS = [
     (
         lambda: shaw_scores(ONE, torch.ones(3, 5), torch.ones(3, 4), 1),
         ValueError,
-        "k must be (..., T, 4), got (3, 5)",
+        "k must be (..., T_k, d) with the leading dimensions and d of q, (3, 4), "
+        "got (3, 5)",
     ),
     (
         lambda: transformer_xl_terms(
             torch.ones(2, 12), torch.ones(3, 12), torch.ones(3, 3), *W
         ),
         ValueError,
-        "relative must be (T_q, T_k) = (2, 3), got (3, 3)",
+        "relative must be (T_q, T_k) = (2, 3), the lengths of x_query and x_key, "
+        "got (3, 3)",
     ),
     (
         lambda: transformer_xl_terms(
@@ -388,7 +390,7 @@ BAD_INPUTS = [
             W[4],
         ),
         ValueError,
-        "W_kR must be (d_head, d_R) with d_R even (the sinusoid's dimension), got (8, 5)",
+        "W_kR's width d_R must be even (sin and cos pairs), got 5",
     ),
     (
         lambda: t5_relative_position_bucket(torch.ones(3)),
@@ -426,11 +428,46 @@ BAD_INPUTS = [
     (
         lambda: t5_bucket_bias(torch.ones(32), 2, 2),
         ValueError,
-        "bucket_table must be (num_buckets, H), got (32,)",
+        "bucket_table must have 2 dimensions, got shape (32,)",
     ),
     (lambda: alibi_slopes(0), ValueError, "num_heads must be an integer >= 1, got 0"),
     (lambda: alibi_slopes(2.0), TypeError, "num_heads must be an integer, got 2.0"),
     (lambda: alibi_bias(4, 5, 3), ValueError, "q_len must be <= kv_len=3"),
+    # issue 13: these raised AttributeError or RuntimeError from inside
+    (
+        lambda: shaw_scores(None, ONE, torch.ones(3, 4), 1),
+        TypeError,
+        "q must be a torch.Tensor, got NoneType",
+    ),
+    (
+        lambda: shaw_scores(ONE, ONE.long(), torch.ones(3, 4), 1),
+        TypeError,
+        "k must be a floating-point tensor, got torch.int64",
+    ),
+    (
+        lambda: transformer_xl_terms(
+            torch.ones(2, 12), torch.ones(3, 12), torch.ones(2, 3), *W[:3], None, W[4]
+        ),
+        TypeError,
+        "u must be a torch.Tensor, got NoneType",
+    ),
+    (
+        lambda: transformer_xl_terms(
+            torch.ones(2, 12), torch.ones(3, 13), torch.ones(2, 3), *W
+        ),
+        ValueError,
+        "x_key must have the width d_model of x_query, 12, got shape (3, 13)",
+    ),
+    (
+        lambda: alibi_slopes(10**12),
+        ValueError,
+        "num_heads must be an integer <= 4096, got 1000000000000",
+    ),
+    (
+        lambda: relative_distances(1, 10**12),
+        ValueError,
+        "kv_len must be an integer <= 1048576",
+    ),
 ]
 
 

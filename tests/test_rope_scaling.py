@@ -15,6 +15,7 @@ from llmviz.positions.rope import (
     interleave,
     rope_cos_sin,
     rope_score_decay,
+    rotate_half,
 )
 from llmviz.positions.rope_scaling import (
     ROPE_TYPES,
@@ -417,7 +418,8 @@ def test_rope_score_decay_is_roformers_bound(head_dim):
         (
             dict(rope_type="ntk"),
             ValueError,
-            r"rope_type must be one of \('default', 'linear', 'dynamic', 'yarn', 'llama3', 'longrope'\), got 'ntk'",
+            r"rope_type must be one of \['default', 'linear', 'dynamic', 'yarn', "
+            r"'llama3', 'longrope'\], got 'ntk'",
         ),
         (
             dict(rope_type="linear"),
@@ -472,7 +474,7 @@ def test_rope_score_decay_is_roformers_bound(head_dim):
         (
             dict(partial_rotary_factor=1.5),
             ValueError,
-            r"partial_rotary_factor must be in \(0, 1\], got 1.5",
+            r"partial_rotary_factor must be in \(0.0, 1.0\], got 1.5",
         ),
         (
             dict(head_dim=8.0),
@@ -492,7 +494,7 @@ def test_rope_score_decay_is_roformers_bound(head_dim):
         (
             dict(rope_type="longrope", original_max_position_embeddings=8, factor=2.0),
             ValueError,
-            r"needs long_factor of length rotary dim/2 = 16, got length None",
+            r"needs long_factor, a list of rotary dim/2 = 16 numbers, got None",
         ),
         (
             dict(
@@ -503,7 +505,7 @@ def test_rope_score_decay_is_roformers_bound(head_dim):
                 short_factor=[1.0],
             ),
             ValueError,
-            "needs short_factor of length rotary dim/2 = 16, got length 1",
+            r"short_factor must hold rotary dim/2 = 16 numbers, got shape \(1,\)",
         ),
         (
             dict(
@@ -532,6 +534,62 @@ def test_rope_score_decay_is_roformers_bound(head_dim):
             ValueError,
             "beta_fast must be a finite number > 0, got 0",
         ),
+        # issue 13: a zero divisor gave inf frequencies, silently
+        (
+            dict(
+                rope_type="longrope",
+                original_max_position_embeddings=8,
+                factor=2.0,
+                long_factor=[0.0] + [1.0] * 15,
+                short_factor=[1.0] * 16,
+            ),
+            ValueError,
+            r"long_factor must hold finite divisors > 0",
+        ),
+        (
+            dict(
+                rope_type="longrope",
+                original_max_position_embeddings=8,
+                factor=2.0,
+                long_factor=[1.0] * 16,
+                short_factor="1" * 16,
+            ),
+            TypeError,
+            r"short_factor must be a list or a 1-d tensor of numbers",
+        ),
+        (
+            dict(
+                rope_type="yarn", factor=2.0, max_position_embeddings=8, beta_fast=0.5
+            ),
+            ValueError,
+            r"beta_fast must be > beta_slow=1.0",
+        ),
+        (
+            dict(rope_type="yarn", factor=2.0, max_position_embeddings=8, truncate=0),
+            TypeError,
+            r"truncate must be a bool, got 0",
+        ),
+        (
+            dict(
+                rope_type="yarn",
+                factor=4.0,
+                max_position_embeddings=8,
+                mscale=1.0,
+                mscale_all_dim=-10 / math.log(4.0),
+            ),
+            ValueError,
+            r"mscale_all_dim must be in \[0.0, inf\)",
+        ),
+        (
+            dict(
+                rope_type="llama3",
+                factor=2.0,
+                original_max_position_embeddings=8,
+                high_freq_factor=None,
+            ),
+            TypeError,
+            "high_freq_factor must be a real number, got None",
+        ),
     ],
 )
 def test_rope_parameters_bad_input(kwargs, error, message):
@@ -542,9 +600,70 @@ def test_rope_parameters_bad_input(kwargs, error, message):
 
 def test_dynamic_needs_more_than_two_rotary_dimensions():
     with pytest.raises(
-        ValueError, match="dynamic RoPE needs a rotary dimension > 2, got 2"
+        ValueError, match="'dynamic' needs a rotary dimension > 2 .*, got 2"
     ):
         rope_parameters(2, rope_type="dynamic", factor=2.0, max_position_embeddings=8)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [  # issue 13: odd widths were silently cut, and the layouts had no checks at all
+        (lambda: rotate_half(torch.ones(2, 3)), ValueError, "x must have an even last"),
+        (lambda: deinterleave(torch.ones(5)), ValueError, "x must have an even last"),
+        (lambda: interleave(torch.ones(5)), ValueError, "x must have an even last"),
+        (lambda: rotate_half([1.0, 2.0]), TypeError, "x must be a torch.Tensor"),
+        (
+            lambda: apply_rotary_pos_emb(
+                torch.ones(1, 2, 3, 8),
+                torch.ones(1, 2, 3, 8),
+                *rope_cos_sin(torch.arange(3)[None], 6),
+            ),
+            ValueError,
+            "q of shape (1, 2, 3, 8) must have the last dimension of cos and sin",
+        ),
+        (
+            lambda: apply_rotary_pos_emb(
+                torch.ones(1, 2, 3, 8),
+                torch.ones(1, 2, 4, 8),
+                *rope_cos_sin(torch.arange(3)[None], 8),
+            ),
+            ValueError,
+            "must broadcast over k, got k of shape (1, 2, 4, 8)",
+        ),
+        (
+            lambda: apply_rotary_pos_emb(
+                torch.ones(1, 2, 3, 8), None, *rope_cos_sin(torch.arange(3)[None], 8)
+            ),
+            TypeError,
+            "k must be a torch.Tensor, got NoneType",
+        ),
+        (
+            lambda: apply_interleaved_rotary_pos_emb(
+                torch.ones(1, 2, 3, 8),
+                torch.ones(1, 2, 3, 8),
+                torch.ones(1, 3, 8),
+                torch.ones(1, 3, 6),
+            ),
+            ValueError,
+            "sin must have the shape of cos, (1, 3, 8), got (1, 3, 6)",
+        ),
+        (
+            lambda: apply_rotary_pos_emb(
+                torch.ones(1, 2, 3, 8),
+                torch.ones(1, 2, 3, 8),
+                torch.ones(1, 3, 8),
+                torch.ones(1, 3, 8),
+                unsqueeze_dim=4,
+            ),
+            ValueError,
+            "unsqueeze_dim must be an integer <= 3, got 4",
+        ),
+    ],
+)
+def test_rotary_layouts_bad_input(call, error, message):
+    with pytest.raises(error) as caught:
+        call()
+    assert message in str(caught.value)
 
 
 def test_rope_cos_sin_bad_input():
@@ -560,7 +679,7 @@ def test_rope_cos_sin_bad_input():
         ValueError, match="attention_factor must be a finite number > 0, got 0"
     ):
         rope_cos_sin(positions, 8, attention_factor=0)
-    with pytest.raises(ValueError, match="head_dim must be even for RoPE, got 5"):
+    with pytest.raises(ValueError, match=r"head_dim must be even \(.*\), got 5"):
         rope_score_decay(5)
     with pytest.raises(
         ValueError, match="max_distance must be an integer >= 0, got -1"

@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from llmviz._checks import check_int
+from llmviz.positions._checks import MAX_HEADS
 from llmviz.positions.relative import relative_distances
 
 
@@ -36,7 +37,7 @@ def alibi_slopes(num_heads: int) -> Tensor:
     >>> alibi_slopes(3).tolist()
     [0.0625, 0.00390625, 0.25]
     """
-    num_heads = check_int("num_heads", num_heads, minimum=1)
+    num_heads = check_int("num_heads", num_heads, minimum=1, maximum=MAX_HEADS)
     power_of_two = 1 << (num_heads.bit_length() - 1)  # 2^⌊log2 n⌋, exactly
     slopes = _geometric_slopes(power_of_two)  # (n',)
     if power_of_two < num_heads:

@@ -15,7 +15,15 @@ import math
 import torch
 from torch import Tensor
 
-from llmviz._checks import check_int
+from llmviz._checks import check_int, check_positive_number
+from llmviz._tensor_checks import check_tensor
+from llmviz.positions._checks import (
+    MAX_LENGTH,
+    check_elements,
+    check_even,
+    check_positions,
+    check_rank_of,
+)
 from llmviz.positions.sinusoidal import sinusoidal_encoding
 
 
@@ -25,13 +33,14 @@ def relative_distances(q_len: int, kv_len: int) -> Tensor:
     >>> relative_distances(2, 3).tolist()
     [[-1, 0, 1], [-2, -1, 0]]
     """
-    q_len = check_int("q_len", q_len, minimum=1)
-    kv_len = check_int("kv_len", kv_len, minimum=1)
+    q_len = check_int("q_len", q_len, minimum=1, maximum=MAX_LENGTH)
+    kv_len = check_int("kv_len", kv_len, minimum=1, maximum=MAX_LENGTH)
     if q_len > kv_len:
         raise ValueError(
             f"q_len must be <= kv_len={kv_len} (queries are the last q_len positions)"
             f", got {q_len}"
         )
+    check_elements("q_len or kv_len", q_len * kv_len, f"({q_len}, {kv_len})")
     query_positions = torch.arange(kv_len - q_len, kv_len)  # (q_len,)
     key_positions = torch.arange(kv_len)  # (kv_len,)
     return key_positions[None, :] - query_positions[:, None]  # (q_len, kv_len)
@@ -50,22 +59,38 @@ def relative_positions(q_len: int, kv_len: int, max_relative_position: int) -> T
     return relative_distances(q_len, kv_len).clamp(-k, k) + k
 
 
+def _check_shaw(q: Tensor, k: Tensor, relative_keys: Tensor) -> None:
+    """q (..., T_q, d) and k (..., T_k, d) with the same leading dimensions and
+    T_q <= T_k; relative_keys a table of width d (its rows are checked later)."""
+    check_tensor("q", q, ranks=(2, 3, 4))
+    check_rank_of("k", k, "q", q)
+    check_tensor("relative_keys", relative_keys, ranks=(2,))
+    if k.shape[:-2] != q.shape[:-2] or k.shape[-1] != q.shape[-1]:
+        raise ValueError(
+            f"k must be (..., T_k, d) with the leading dimensions and d of q, "
+            f"{tuple(q.shape)}, got {tuple(k.shape)}"
+        )
+    if q.shape[-2] > k.shape[-2]:
+        raise ValueError(
+            f"q must have at most as many positions as k (queries are the last "
+            f"T_q keys), got q {tuple(q.shape)} and k {tuple(k.shape)}"
+        )
+
+
 def shaw_scores(
     q: Tensor, k: Tensor, relative_keys: Tensor, max_relative_position: int
 ) -> Tensor:
     """Scores e_ij = q_i · (k_j + a^K_{clip(j−i, −k, k)}) / √d, (..., T_q, T_k).
 
-    q (..., T_q, d), k (..., T_k, d), relative_keys (2k+1, d): the learned a^K, one per
-    clipped distance [shaw2018relative]. (Shaw et al. also add a^V to the values; that
-    part is left out here.)
+    q (..., T_q, d), k (..., T_k, d) with T_q <= T_k, relative_keys (2k+1, d): the
+    learned a^K, one per clipped distance [shaw2018relative]. (Shaw et al. also add
+    a^V to the values; that part is left out here.)
 
     >>> shaw_scores(torch.ones(2, 4), torch.ones(3, 4), torch.zeros(3, 4), 1).shape
     torch.Size([2, 3])
     """
+    _check_shaw(q, k, relative_keys)
     d = q.shape[-1]
-    for name, tensor in (("q", q), ("k", k)):
-        if tensor.dim() < 2 or tensor.shape[-1] != d:
-            raise ValueError(f"{name} must be (..., T, {d}), got {tuple(tensor.shape)}")
     max_k = check_int("max_relative_position", max_relative_position, minimum=0)
     if relative_keys.shape != (2 * max_k + 1, d):
         raise ValueError(
@@ -79,20 +104,48 @@ def shaw_scores(
     return (content + position) / math.sqrt(d)
 
 
-def _check_transformer_xl_shapes(
-    x_query: Tensor, x_key: Tensor, relative: Tensor, W_kR: Tensor
+def _check_transformer_xl(
+    x_query: Tensor,
+    x_key: Tensor,
+    relative: Tensor,
+    weights: dict[str, Tensor],
+    u: Tensor,
+    v: Tensor,
 ) -> None:
-    """``ValueError`` unless relative is (T_q, T_k) and W_kR is (d_head, even d_R)."""
-    if relative.shape != (x_query.shape[-2], x_key.shape[-2]):
+    """``ValueError``/``TypeError`` naming the argument unless the shapes agree."""
+    check_tensor("x_query", x_query, ranks=(2,))
+    check_tensor("x_key", x_key, ranks=(2,))
+    d_model, (t_q, t_k) = x_query.shape[-1], (x_query.shape[0], x_key.shape[0])
+    if x_key.shape[-1] != d_model:
         raise ValueError(
-            f"relative must be (T_q, T_k) = {(x_query.shape[-2], x_key.shape[-2])}, "
-            f"got {tuple(relative.shape)}"
+            f"x_key must have the width d_model of x_query, {d_model}, "
+            f"got shape {tuple(x_key.shape)}"
         )
-    if W_kR.dim() != 2 or W_kR.shape[-1] % 2:
+    check_positions("relative", relative, ranks=(2,))
+    if relative.shape != (t_q, t_k):
         raise ValueError(
-            "W_kR must be (d_head, d_R) with d_R even (the sinusoid's dimension), "
-            f"got {tuple(W_kR.shape)}"
+            f"relative must be (T_q, T_k) = {(t_q, t_k)}, the lengths of x_query and "
+            f"x_key, got {tuple(relative.shape)}"
         )
+    for name, weight in weights.items():
+        check_tensor(name, weight, ranks=(2,))
+    d_head = weights["W_q"].shape[0]
+    for name, width in (("W_q", d_model), ("W_kE", d_model), ("W_kR", None)):
+        shape, rows = tuple(weights[name].shape), weights[name].shape[0]
+        if rows != d_head or (width is not None and shape[1] != width):
+            raise ValueError(
+                f"{name} must be (d_head, {'d_model' if width else 'd_R'}) = "
+                f"({d_head}, {width or 'd_R'}), d_head from W_q and d_model from "
+                f"x_query, got {shape}"
+            )
+    check_even("W_kR's width d_R", weights["W_kR"].shape[1], what="sin and cos pairs")
+    for name, vector in (("u", u), ("v", v)):
+        check_tensor(name, vector, ranks=(1,))
+        if vector.shape != (d_head,):
+            raise ValueError(
+                f"{name} must have shape (d_head,) = ({d_head},), d_head from W_q, "
+                f"got {tuple(vector.shape)}"
+            )
 
 
 def transformer_xl_terms(
@@ -124,7 +177,9 @@ def transformer_xl_terms(
     >>> sorted(terms), terms["a"].shape
     (['a', 'b', 'c', 'd'], torch.Size([3, 3]))
     """
-    _check_transformer_xl_shapes(x_query, x_key, relative, W_kR)
+    weights = {"W_q": W_q, "W_kE": W_kE, "W_kR": W_kR}
+    _check_transformer_xl(x_query, x_key, relative, weights, u, v)
+    base = check_positive_number("base", base)
     q = x_query @ W_q.T  # (T_q, d_head)
     k_content = x_key @ W_kE.T  # (T_k, d_head)
     r = sinusoidal_encoding(relative, W_kR.shape[-1], base).to(x_query.dtype)

@@ -1,4 +1,4 @@
-"""Rotary position embeddings (RoPE) [su2024roformer], in both of their layouts.
+"""Rotary position embeddings (RoPE) [su2024roformer]: their angles, cos and sin.
 
 Each pair of dimensions of a query or key at position m is rotated by the angle m·θ_i,
 with θ_i = rope_theta^(−2i/d). The dot product of a rotated query at m and a rotated key
@@ -6,8 +6,9 @@ at n then depends on m − n only. Hugging Face's Llama pairs dimension i with i
 (the ``rotate_half`` layout); RoFormer, Meta's Llama and DeepSeek pair 2i with 2i + 1
 (the interleaved layout, often written with complex numbers). The two are the same
 rotation after permuting the dimensions (``deinterleave``), which is why converted
-checkpoints permute the rows of W_q and W_k. Scaled frequencies for long contexts come
-from ``rope_scaling.rope_parameters`` and enter here as ``inv_freq``.
+checkpoints permute the rows of W_q and W_k; ``rotation`` holds both (re-exported
+here). Scaled frequencies for long contexts come from ``rope_scaling.rope_parameters``
+and enter here as ``inv_freq``.
 """
 
 from __future__ import annotations
@@ -16,13 +17,35 @@ import torch
 from torch import Tensor
 
 from llmviz._checks import check_int, check_positive_number
+from llmviz._tensor_checks import check_tensor
+from llmviz.positions._checks import (
+    MAX_LENGTH,
+    check_elements,
+    check_even,
+    check_positions,
+)
+from llmviz.positions.rotation import (  # re-exported: the layouts live there
+    apply_interleaved_rotary_pos_emb,
+    apply_rotary_pos_emb,
+    deinterleave,
+    interleave,
+    rotate_half,
+)
+
+__all__ = [
+    "apply_interleaved_rotary_pos_emb",
+    "apply_rotary_pos_emb",
+    "default_inv_freq",
+    "deinterleave",
+    "interleave",
+    "rope_cos_sin",
+    "rope_score_decay",
+    "rotate_half",
+]
 
 
 def _check_head_dim(head_dim: int) -> int:
-    head_dim = check_int("head_dim", head_dim, minimum=2)
-    if head_dim % 2:
-        raise ValueError(f"head_dim must be even for RoPE, got {head_dim}")
-    return head_dim
+    return check_even("head_dim", head_dim)
 
 
 def default_inv_freq(head_dim: int, rope_theta: float = 10000.0) -> Tensor:
@@ -38,13 +61,16 @@ def default_inv_freq(head_dim: int, rope_theta: float = 10000.0) -> Tensor:
 
 
 def _frequencies(head_dim: int, rope_theta: float, inv_freq: Tensor | None) -> Tensor:
-    """``inv_freq`` checked to be (head_dim/2,), or the default frequencies."""
+    """``inv_freq`` checked to be (head_dim/2,), or the default frequencies; checks
+    ``head_dim`` and ``rope_theta`` either way."""
+    head_dim = _check_head_dim(head_dim)
+    rope_theta = check_positive_number("rope_theta", rope_theta)
     if inv_freq is None:
         return default_inv_freq(head_dim, rope_theta)
-    head_dim = _check_head_dim(head_dim)
     if not isinstance(inv_freq, Tensor):
         kind = type(inv_freq).__name__
         raise TypeError(f"inv_freq must be a Tensor or None, got {kind}")
+    check_tensor("inv_freq", inv_freq, ranks=(1,))
     if inv_freq.shape != (head_dim // 2,):
         raise ValueError(
             f"inv_freq must have shape (head_dim/2,) = ({head_dim // 2},), "
@@ -65,12 +91,14 @@ def rope_cos_sin(
 
     θ = ``inv_freq`` if given (for example a scaled one from ``rope_parameters``), else
     rope_theta^(−2i/head_dim). Both are multiplied by ``attention_factor``, as HF does,
-    so that q·k is scaled by its square.
+    so that q·k is scaled by its square. ``positions`` (T,) or (B, T), integers or
+    floats, finite.
 
     >>> cos, sin = rope_cos_sin(torch.arange(3), head_dim=4)
     >>> cos.shape, cos[0].tolist()
     (torch.Size([3, 4]), [1.0, 1.0, 1.0, 1.0])
     """
+    check_positions("positions", positions, ranks=(1, 2))
     inv_freq = _frequencies(head_dim, rope_theta, inv_freq)
     attention_factor = check_positive_number("attention_factor", attention_factor)
     angles = positions.to(torch.float32)[..., None] * inv_freq.float()  # (..., T, d/2)
@@ -78,66 +106,6 @@ def rope_cos_sin(
     if attention_factor == 1.0:
         return angles.cos(), angles.sin()
     return angles.cos() * attention_factor, angles.sin() * attention_factor
-
-
-def rotate_half(x: Tensor) -> Tensor:
-    """(x1, x2) → (−x2, x1) on the two halves of the last dimension.
-
-    >>> rotate_half(torch.tensor([1.0, 2.0, 3.0, 4.0])).tolist()
-    [-3.0, -4.0, 1.0, 2.0]
-    """
-    first, second = x.chunk(2, dim=-1)
-    return torch.cat([-second, first], dim=-1)
-
-
-def apply_rotary_pos_emb(
-    q: Tensor, k: Tensor, cos: Tensor, sin: Tensor, unsqueeze_dim: int = 1
-) -> tuple[Tensor, Tensor]:
-    """Rotate q and k (B, H, T, D) by cos, sin (B, T, D): x·cos + rotate_half(x)·sin.
-
-    ``unsqueeze_dim`` is the heads dimension that cos and sin are broadcast over.
-
-    >>> q = torch.tensor([[[[1.0, 0.0]]]])  # (B, H, T, D) = (1, 1, 1, 2)
-    >>> cos, sin = torch.zeros(1, 1, 2), torch.ones(1, 1, 2)  # a quarter turn
-    >>> apply_rotary_pos_emb(q, q, cos, sin)[0].flatten().tolist()
-    [0.0, 1.0]
-    """
-    cos, sin = cos.unsqueeze(unsqueeze_dim), sin.unsqueeze(unsqueeze_dim)
-    return q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
-
-
-def deinterleave(x: Tensor) -> Tensor:
-    """Pairs (x0, x1), (x2, x3), … → (x0, x2, …, x1, x3, …): the rotate_half layout.
-
-    >>> deinterleave(torch.tensor([0.0, 1.0, 2.0, 3.0])).tolist()
-    [0.0, 2.0, 1.0, 3.0]
-    """
-    return torch.cat([x[..., 0::2], x[..., 1::2]], dim=-1)
-
-
-def interleave(x: Tensor) -> Tensor:
-    """The inverse of ``deinterleave``: (x0, x2, …, x1, x3, …) → (x0, x1, x2, x3, …).
-
-    >>> interleave(torch.tensor([0.0, 2.0, 1.0, 3.0])).tolist()
-    [0.0, 1.0, 2.0, 3.0]
-    """
-    first, second = x.chunk(2, dim=-1)  # (..., D/2) each
-    return torch.stack([first, second], dim=-1).flatten(-2)  # (..., D)
-
-
-def apply_interleaved_rotary_pos_emb(
-    q: Tensor, k: Tensor, cos: Tensor, sin: Tensor
-) -> tuple[Tensor, Tensor]:
-    """RoPE on interleaved pairs, as DeepSeek-V3: de-interleave, then rotate_half RoPE.
-
-    The outputs stay de-interleaved; q·k is unchanged, as both are permuted alike.
-
-    >>> x = torch.tensor([[[[1.0, 0.0, 0.0, 1.0]]]])  # pairs (1, 0) and (0, 1)
-    >>> cos, sin = torch.zeros(1, 1, 4), torch.ones(1, 1, 4)  # a quarter turn
-    >>> interleave(apply_interleaved_rotary_pos_emb(x, x, cos, sin)[0]).flatten()
-    tensor([ 0.,  1., -1.,  0.])
-    """
-    return apply_rotary_pos_emb(deinterleave(q), deinterleave(k), cos, sin)
 
 
 def rope_score_decay(
@@ -158,9 +126,12 @@ def rope_score_decay(
     >>> decay[0].item(), bool(decay[250] < decay[0] / 2)
     (32.5, True)
     """
-    head_dim = _check_head_dim(head_dim)
-    max_distance = check_int("max_distance", max_distance, minimum=0)
     inv_freq = _frequencies(head_dim, rope_theta, inv_freq)
+    max_distance = check_int(
+        "max_distance", max_distance, minimum=0, maximum=MAX_LENGTH
+    )
+    shape = f"({max_distance + 1}, {head_dim // 2})"
+    check_elements("max_distance", (max_distance + 1) * (head_dim // 2), shape)
     theta = inv_freq.to(torch.float64)  # (d/2,)
     distances = torch.arange(max_distance + 1, dtype=torch.float64)  # (R,)
     angles = distances[:, None] * theta  # (R, d/2)

@@ -15,13 +15,20 @@ import torch
 from torch import Tensor
 
 from llmviz._checks import check_int, check_positive_number
+from llmviz.positions._checks import (
+    MAX_DIM,
+    MAX_LENGTH,
+    check_elements,
+    check_even,
+    check_positions,
+)
+
+MAX_SHIFT_DIM = 4096  # position_shift builds a dense (dim, dim) matrix
 
 
-def _frequencies(dim: int, base: float) -> Tensor:
+def _frequencies(dim: int, base: float, max_dim: int = MAX_DIM) -> Tensor:
     """ω_i = base^(−2i/dim) for i < dim/2, in float64; checks ``dim`` and ``base``."""
-    dim = check_int("dim", dim, minimum=2)
-    if dim % 2:
-        raise ValueError(f"dim must be even (sin and cos pairs), got {dim}")
+    dim = check_even("dim", dim, max_dim, what="sin and cos pairs")
     base = check_positive_number("base", base)
     exponents = torch.arange(0, dim, 2, dtype=torch.float64) / dim  # (dim / 2,)
     return base**-exponents
@@ -30,15 +37,16 @@ def _frequencies(dim: int, base: float) -> Tensor:
 def sinusoidal_encoding(positions: Tensor, dim: int, base: float = 10000.0) -> Tensor:
     """The encoding of positions of any shape (...) → (..., dim), float32, interleaved.
 
-    Positions may be negative or fractional; Transformer-XL encodes distances with it.
+    Positions may be negative or fractional (Transformer-XL encodes distances with it),
+    but not empty, NaN or infinite.
 
     >>> sinusoidal_encoding(torch.tensor([0, 1]), dim=2).tolist()[0]
     [0.0, 1.0]
     """
-    if not isinstance(positions, Tensor):
-        kind = type(positions).__name__
-        raise TypeError(f"positions must be a torch.Tensor, got {kind}")
+    check_positions("positions", positions)
     frequencies = _frequencies(dim, base)  # (dim / 2,)
+    count = positions.numel() * dim
+    check_elements("dim or the number of positions", count, f"(..., {dim})")
     angles = positions.to(torch.float64)[..., None] * frequencies  # (..., dim / 2)
     pairs = torch.stack([angles.sin(), angles.cos()], dim=-1)  # (..., dim / 2, 2)
     return pairs.flatten(-2).to(torch.float32)  # (..., dim): sin, cos, sin, cos, …
@@ -57,7 +65,9 @@ def sinusoidal_embeddings(
     >>> sinusoidal_embeddings(1, dim=4).tolist()
     [[0.0, 1.0, 0.0, 1.0]]
     """
-    num_positions = check_int("num_positions", num_positions, minimum=1)
+    num_positions = check_int(
+        "num_positions", num_positions, minimum=1, maximum=MAX_LENGTH
+    )
     return sinusoidal_encoding(torch.arange(num_positions), dim, base)
 
 
@@ -73,7 +83,7 @@ def position_shift(offset: int, dim: int, base: float = 10000.0) -> Tensor:
     True
     """
     offset = check_int("offset", offset)
-    angles = offset * _frequencies(dim, base)  # (dim / 2,)
+    angles = offset * _frequencies(dim, base, MAX_SHIFT_DIM)  # (dim / 2,)
     cos, sin = angles.cos(), angles.sin()
     even = torch.arange(0, dim, 2)  # the sin rows; the cos rows are even + 1
     shift = torch.zeros(dim, dim, dtype=torch.float64)

@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 
 from llmviz._checks import check_int
+from llmviz._tensor_checks import check_tensor
 from llmviz.positions.relative import relative_distances
 
 
@@ -57,13 +58,7 @@ def t5_relative_position_bucket(
     >>> t5_relative_position_bucket(torch.tensor([-200, -3, 0, 3, 200])).tolist()
     [15, 3, 0, 19, 31]
     """
-    integer = isinstance(relative_position, Tensor) and not (
-        relative_position.is_floating_point() or relative_position.is_complex()
-    )
-    if not integer:
-        raise TypeError(
-            f"relative_position must be an integer tensor, got {relative_position!r}"
-        )
+    check_tensor("relative_position", relative_position, floating=False, nonempty=False)
     per_direction = _check_buckets(bidirectional, num_buckets, max_distance)
     if bidirectional:
         offset = (relative_position > 0).long() * per_direction  # keys after the query
@@ -94,9 +89,11 @@ def t5_bucket_bias(
     >>> t5_bucket_bias(torch.arange(8.0)[:, None], 1, 3, max_distance=4).tolist()
     [[[2.0, 1.0, 0.0]]]
     """
-    if bucket_table.dim() != 2:
+    check_tensor("bucket_table", bucket_table, ranks=(2,))
+    if bucket_table.shape[0] < (4 if bidirectional is True else 2):
         raise ValueError(
-            f"bucket_table must be (num_buckets, H), got {tuple(bucket_table.shape)}"
+            f"bucket_table must be (num_buckets, H) with num_buckets >= 2 (>= 4 when "
+            f"bidirectional), got {tuple(bucket_table.shape)}"
         )
     distances = relative_distances(q_len, kv_len)  # (q_len, kv_len)
     buckets = t5_relative_position_bucket(
