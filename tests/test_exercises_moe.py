@@ -1,25 +1,30 @@
 """Chapter 7's checks on mixture of experts accept right answers, written another way
-than llmviz's, and name the usual mistakes without giving the answer away."""
+than llmviz's (loops, NumPy, other dtypes, in-place operations on copies), and turn
+every wrong one (a usual mistake, a wrong type, NaN, an exception, a hang) into ❌ and
+the sentence for it, without giving the answer away."""
 
 from __future__ import annotations
 
+import inspect
 import math
 from itertools import combinations
 
+import numpy as np
 import pytest
 import torch
 
+import llmviz.exercises._check as harness
 from llmviz.exercises import (
     check_load_balancing_loss,
     check_overflow,
     check_route,
 )
-from llmviz.exercises.moe import (
+from llmviz.exercises.moe import ROUTE_CASES
+from llmviz.exercises.moe_balance import (
     LOSS_CASES,
     LOSS_MISTAKES,
     OVERFLOW_CASES,
     OVERFLOW_MISTAKES,
-    ROUTE_CASES,
     _dropped,
     _logits,
     _loss,
@@ -67,6 +72,31 @@ def route_float64(logits, k):
     return weights.double(), experts
 
 
+def route_numpy(logits, k):
+    """NumPy throughout: argsort for the experts, weights as a float64 array."""
+    z = logits.numpy().astype(np.float64)
+    probs = np.exp(z - z.max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)
+    experts = np.argsort(-probs, axis=-1)[:, :k]
+    weights = np.take_along_axis(probs, experts, axis=-1)
+    return weights / weights.sum(-1, keepdims=True), experts
+
+
+def route_float16(logits, k):
+    """Half precision: the weights come back as float16."""
+    weights, experts = torch.softmax(logits.double(), -1).topk(k, dim=-1)
+    return (weights / weights.sum(-1, keepdim=True)).half(), experts
+
+
+def route_in_place(logits, k):
+    """In-place operations, on a copy of the input."""
+    probs = logits.clone()
+    probs.sub_(probs.amax(-1, keepdim=True)).exp_()
+    weights, experts = probs.topk(k, dim=-1)
+    weights /= weights.sum(-1, keepdim=True)
+    return weights, experts
+
+
 # load_balancing_loss: counting loops
 
 
@@ -96,6 +126,32 @@ def loss_with_summed_probabilities(logits, k):
     return loss(logits, k) * logits.shape[0]
 
 
+def loss_numpy(logits, k):
+    """NumPy throughout, returning a NumPy float64 number."""
+    z = logits.numpy().astype(np.float64)
+    probs = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+    tokens, num_experts = probs.shape
+    chosen = np.argsort(-probs, axis=-1)[:, :k]
+    counts = np.zeros((k, num_experts))
+    for j in range(k):
+        np.add.at(counts[j], chosen[:, j], 1)
+    return num_experts * np.sum(counts / tokens * probs.mean(0))
+
+
+def loss_float16(logits, k):
+    """The right loss as a 0-d float16 tensor: half precision's rounding is allowed."""
+    return torch.tensor(loss(logits, k), dtype=torch.float16)
+
+
+def softmax_over_tokens(logits, k, choose_on_logits=False):
+    """The softmax taken over dim 0, the tokens, instead of over the experts."""
+    probs = logits.softmax(dim=0)
+    scores = logits if choose_on_logits else probs
+    chosen = scores.topk(k, dim=-1).indices
+    fraction = torch.nn.functional.one_hot(chosen, logits.shape[1]).float().mean(0)
+    return logits.shape[1] * (fraction * probs.mean(0)).sum()
+
+
 # dropped_tokens
 
 
@@ -110,6 +166,16 @@ def dropped(experts, num_experts, capacity, last=False, keep=None, together=Fals
         served[key] = served.get(key, 0) + 1
         out[t] = served[key] > keep
     return torch.tensor(out)
+
+
+def dropped_numpy(experts, num_experts, capacity):
+    """A NumPy bool array, counting with a dict of seen tokens."""
+    seen = dict.fromkeys(range(num_experts), 0)
+    out = np.zeros(len(experts), dtype=bool)
+    for t, expert in enumerate(experts.tolist()):
+        seen[expert] += 1
+        out[t] = seen[expert] > capacity
+    return out
 
 
 def dropped_by_sorting(experts, num_experts, capacity):
@@ -133,8 +199,21 @@ def dropped_by_sorting(experts, num_experts, capacity):
         (check_load_balancing_loss, loss),
         (check_load_balancing_loss, switch_style_loss),
         (check_load_balancing_loss, lambda z, k: torch.tensor([loss(z, k)])),
+        (check_route, route_numpy),
+        (check_route, route_float16),
+        (check_route, route_in_place),
+        (check_route, lambda z, k: (route(z, k)[0].tolist(), route(z, k)[1].tolist())),
+        (check_route, lambda z, k: route(z.mul_(1), k)),  # in place, but equal
+        (check_load_balancing_loss, loss_numpy),
+        (check_load_balancing_loss, loss_float16),
+        (check_load_balancing_loss, lambda z, k: np.float32(loss(z, k))),
+        (check_load_balancing_loss, lambda z, k: torch.tensor(loss(z, k))),
+        (check_load_balancing_loss, lambda z, k: [loss(z, k)]),
         (check_overflow, dropped),
         (check_overflow, dropped_by_sorting),
+        (check_overflow, dropped_numpy),
+        (check_overflow, lambda e, n, c: dropped(e, n, c).tolist()),
+        (check_overflow, lambda e, n, c: dropped(e.clone().add_(0), n, c)),
     ],
 )
 def test_checks_accept_correct_solutions(check, solution, capsys):
@@ -200,9 +279,21 @@ def test_checks_accept_correct_solutions(check, solution, capsys):
         ),
         (
             check_route,
-            lambda z, k: (route(z, k)[0], route(z, k)[1].tolist()),
-            "route should return two tensors, got (5, 2) and list.",
+            lambda z, k: (route(z, k)[0], "experts"),
+            "route should return two tensors, got (5, 2) and str.",
         ),
+        (
+            check_route,
+            lambda z, k: (route(z, k)[0] * math.nan, route(z, k)[1]),
+            "For router_logits of shape (5, 4) and k=2, your weights hold NaN or inf",
+        ),
+        (
+            check_route,
+            lambda z, k: (route(z, k)[0] > 0.5, route(z, k)[1]),
+            "weights should be real numbers, got dtype torch.bool.",
+        ),
+        (check_route, lambda z, k: None, "got NoneType."),
+        (check_route, lambda z, k: 1 / 0, "Your function raised ZeroDivisionError"),
         (
             check_route,
             lambda z, k: (route(z, k)[0], route(z, k)[1].float()),
@@ -218,14 +309,13 @@ def test_checks_accept_correct_solutions(check, solution, capsys):
             lambda z, k: (route(z, k)[0], route(z, k)[1] + 1),
             "experts should lie in 0..3",
         ),
-        (check_route, lambda z, k: route(z.mul_(1), k), None),  # in place, but equal
         (check_route, lambda z, k: route(z.add_(1), k), "changed router_logits"),
         (check_route, not_written, "Not implemented yet"),
         # load_balancing_loss
         (
             check_load_balancing_loss,
             lambda z, k: loss(z, k, scale=False),
-            "For router_logits of shape (8, 4) and k=2 the loss is ",
+            "For router_logits of shape (10, 4) and k=2 the loss is ",
         ),
         (
             check_load_balancing_loss,
@@ -270,7 +360,47 @@ def test_checks_accept_correct_solutions(check, solution, capsys):
         (
             check_load_balancing_loss,
             lambda z, k: "0.5",
-            "should return one number (a scalar tensor or a float), got str",
+            "load_balancing_loss returned str, not a number.",
+        ),
+        (
+            check_load_balancing_loss,
+            lambda *a: float("nan"),
+            "load_balancing_loss returned nan, not a finite number.",
+        ),
+        (
+            check_load_balancing_loss,
+            lambda z, k: torch.tensor(math.inf),
+            "load_balancing_loss returned inf, not a finite number.",
+        ),
+        (
+            check_load_balancing_loss,
+            lambda z, k: None,
+            "load_balancing_loss returned NoneType, not a number.",
+        ),
+        (
+            check_load_balancing_loss,
+            lambda z, k: {"loss": loss(z, k)},
+            "load_balancing_loss returned dict, not a number.",
+        ),
+        (
+            check_load_balancing_loss,
+            softmax_over_tokens,
+            "It looks like your softmax runs over the tokens (dim 0)",
+        ),
+        (
+            check_load_balancing_loss,
+            lambda z, k: softmax_over_tokens(z, k, choose_on_logits=True),
+            "It looks like your softmax runs over the tokens (dim 0)",
+        ),
+        (
+            check_load_balancing_loss,
+            lambda z, k: z.softmax(-1)[k],
+            "should return one number (a scalar tensor or a float), got (4,).",
+        ),
+        (
+            check_load_balancing_loss,
+            lambda z, k: loss(z, k) + z.undefined,
+            "Your function raised AttributeError",
         ),
         (
             check_load_balancing_loss,
@@ -317,9 +447,12 @@ def test_checks_accept_correct_solutions(check, solution, capsys):
         ),
         (
             check_overflow,
-            lambda e, n, c: dropped(e, n, c).tolist(),
-            "shape (13,), got list.",
+            lambda e, n, c: dropped(e, n, c).numpy().astype(int),
+            "shape (13,), got (13,), dtype torch.int64.",
         ),
+        (check_overflow, lambda e, n, c: dropped(e, n, c)[1:], "got (12,), dtype"),
+        (check_overflow, lambda e, n, c: None, "shape (13,), got NoneType."),
+        (check_overflow, lambda e, n, c: e[99], "Your function raised IndexError"),
         (
             check_overflow,
             lambda e, n, c: dropped(e.copy_(e.flip(0).clone()), n, c),
@@ -329,9 +462,6 @@ def test_checks_accept_correct_solutions(check, solution, capsys):
     ],
 )
 def test_checks_name_the_mistake(check, wrong, expected, capsys):
-    if expected is None:  # an in-place operation that changes nothing is fine
-        assert_accepts(check, wrong, capsys)
-        return
     answers = ("softmax(", "topk(", "cumsum(", "one_hot(", ".sum(")
     assert_names_mistake(check, wrong, expected, capsys, answers)
 
@@ -375,3 +505,26 @@ def test_the_mistakes_start_from_the_right_answers():
 def test_checks_refuse_what_is_not_a_function(check):
     with pytest.raises(TypeError, match="must be callable"):
         check("not a function")
+
+
+def forever(*args):
+    while True:
+        pass
+
+
+@pytest.mark.parametrize(
+    "check", [check_route, check_load_balancing_loss, check_overflow]
+)
+def test_a_hang_is_a_failure(check, monkeypatch, capsys):
+    monkeypatch.setattr(harness, "TIME_LIMIT", 0.2)
+    assert_names_mistake(check, forever, "took longer than 0.2 s", capsys, ())
+
+
+@pytest.mark.parametrize(
+    "check", [check_route, check_load_balancing_loss, check_overflow]
+)
+def test_no_working_solution_in_the_docstrings(check):
+    """Colab shows the docstring as soon as the reader types the call."""
+    doc = inspect.getdoc(check)
+    for code in (">>>", "def ", "return ", "import ", " = ", "softmax(", "topk("):
+        assert code not in doc, code
