@@ -25,14 +25,14 @@ from transformers import GPT2Config, GPT2LMHeadModel, logging
 from transformers.generation import logits_process as hf
 
 from llmviz import viz
+from llmviz.decoding.beam import beam_search
+from llmviz.decoding.distribution import sampling_distribution
 from llmviz.decoding.filters import (
     apply_temperature,
     min_p_filter,
-    sampling_distribution,
     top_k_filter,
     top_p_filter,
 )
-from llmviz.decoding.search import beam_search
 from llmviz.measure import interleaved_best
 from llmviz.models import load_tinygpt
 from llmviz.models.probes import with_bos

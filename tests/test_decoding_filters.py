@@ -16,11 +16,10 @@ from transformers.generation.logits_process import (
     TopPLogitsWarper,
 )
 
+from llmviz.decoding.distribution import entropy, sampling_distribution
 from llmviz.decoding.filters import (
     apply_temperature,
-    entropy,
     min_p_filter,
-    sampling_distribution,
     top_k_filter,
     top_p_filter,
 )
@@ -301,19 +300,21 @@ def test_min_tokens_to_keep_below_one(apply):
 
 def test_unknown_order():
     with pytest.raises(
-        ValueError, match=r"order must be one of \('hf', 'notes'\), got 'vllm'"
+        ValueError, match=r"order must be one of \['hf', 'notes'\], got 'vllm'"
     ):
         sampling_distribution(LOGITS, order="vllm")
 
 
 def test_bad_logits():
-    with pytest.raises(TypeError, match="logits must be a floating-point torch.Tensor"):
+    with pytest.raises(TypeError, match="logits must be a torch.Tensor, got list"):
         top_k_filter([1.0, 2.0], 1)
-    with pytest.raises(TypeError, match="got torch.int64"):
+    with pytest.raises(
+        TypeError, match="logits must be a floating-point tensor, got torch.int64"
+    ):
         top_p_filter(torch.tensor([1, 2]), 0.5)
-    with pytest.raises(ValueError, match=r"logits must have shape \(V,\) or \(B, V\)"):
+    with pytest.raises(ValueError, match=r"logits must have 1 or 2 dimensions"):
         min_p_filter(torch.zeros(2, 2, 2), 0.1)
-    with pytest.raises(ValueError, match=r"logits must have shape \(V,\), V ≥ 1"):
+    with pytest.raises(ValueError, match=r"logits must have 1 dimensions"):
         sampling_distribution(torch.zeros(2, 3))
-    with pytest.raises(TypeError, match="probs must be a floating-point torch.Tensor"):
+    with pytest.raises(TypeError, match="probs must be a torch.Tensor"):
         entropy([0.5, 0.5])

@@ -65,7 +65,7 @@ def test_distinct_n_counts_windows():
         (
             lambda: mean_log_prob(torch.zeros, torch.zeros(4, dtype=torch.long), 1),
             ValueError,
-            r"ids must have shape \(B, T\)",
+            r"ids must have 2 dimensions",
         ),
         (
             lambda: mean_log_prob(torch.zeros, torch.zeros(1, 4, dtype=torch.long), 0),
@@ -99,3 +99,27 @@ def test_distinct_n_counts_windows():
 def test_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_an_id_outside_the_vocabulary_is_named():
+    # The last id is never fed to the model, only looked up in its logits: it raised
+    # torch's "index out of bounds" RuntimeError before.
+    table = torch.zeros(3, 3)
+    with pytest.raises(ValueError, match="ids must hold ids below the model's voc"):
+        mean_log_prob(lambda x: table[x], torch.tensor([[0, 1, 3]]), 1)
+    with pytest.raises(ValueError, match="ids must hold token ids >= 0, got the id -1"):
+        mean_log_prob(lambda x: table[x], torch.tensor([[0, 1, -1]]), 1)
+
+
+def test_an_empty_batch_is_refused():
+    # distinct_n of no row at all divided by zero before.
+    with pytest.raises(ValueError, match=r"ids must not be empty, got shape \(0, 5\)"):
+        distinct_n(torch.zeros(0, 5, dtype=torch.long))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_logits_fn_returning_nan_or_inf_is_refused(bad):
+    with pytest.raises(ValueError, match="logits_fn returned logits with NaN or"):
+        mean_log_prob(
+            lambda x: torch.full((*x.shape, 3), bad), torch.zeros(1, 3).long(), 1
+        )

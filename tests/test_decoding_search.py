@@ -8,7 +8,8 @@ import itertools
 import pytest
 import torch
 
-from llmviz.decoding.search import beam_search, greedy, sample
+from llmviz.decoding.beam import beam_search
+from llmviz.decoding.search import greedy, sample
 
 transformers = pytest.importorskip("transformers")
 
@@ -238,7 +239,11 @@ def uniform(ids):
         (dict(num_return_sequences=3), ValueError, r"num_return_sequences \(3\)"),
         (dict(max_new_tokens=-1), ValueError, "max_new_tokens must be an integer >= 0"),
         (dict(input_ids=torch.zeros(2, 3, dtype=torch.long)), ValueError, r"\(1, T\)"),
-        (dict(input_ids=torch.zeros(3, dtype=torch.long)), ValueError, r"\(B, T\)"),
+        (
+            dict(input_ids=torch.zeros(3, dtype=torch.long)),
+            ValueError,
+            "input_ids must have 2 dimensions",
+        ),
         (dict(input_ids=torch.zeros(1, 3)), TypeError, "integer tensor"),
         (dict(early_stopping="sometimes"), ValueError, "True, False or 'never'"),
         (dict(length_penalty="1"), TypeError, "length_penalty must be a real"),
@@ -247,7 +252,7 @@ def uniform(ids):
         (
             dict(next_token_logits=lambda ids: torch.zeros(5)),
             ValueError,
-            r"must return a tensor of shape \(1, V\)",
+            r"must return logits of shape \(1, V\)",
         ),
     ],
 )
@@ -266,7 +271,11 @@ def test_beam_search_errors(kwargs, error, message):
     ("kwargs", "error", "message"),
     [
         (dict(max_new_tokens=-1), ValueError, "max_new_tokens must be an integer >= 0"),
-        (dict(input_ids=torch.zeros(3, dtype=torch.long)), ValueError, r"\(B, T\)"),
+        (
+            dict(input_ids=torch.zeros(3, dtype=torch.long)),
+            ValueError,
+            "input_ids must have 2 dimensions",
+        ),
         (dict(eos_token_id=1.5), TypeError, "eos_token_id must be an integer"),
         (dict(next_token_logits=None), TypeError, "next_token_logits must be callable"),
     ],
@@ -301,3 +310,43 @@ def test_sample_errors(kwargs, error, message):
     )
     with pytest.raises(error, match=message):
         sample(**(arguments | kwargs))
+
+
+def lenient(ids):
+    """A bigram model that does not check its ids: it wraps them around V = 4."""
+    return torch.eye(4)[ids[:, -1] % 4]
+
+
+@pytest.mark.parametrize("decode", [greedy, sample, beam_search])
+def test_the_prompt_and_eos_are_checked_against_the_vocabulary(decode):
+    # The vocabulary shows in the first logits; before, an id or an end token >= V was
+    # used silently.
+    extra = dict(num_beams=2) if decode is beam_search else {}
+    prompt = torch.tensor([[0, 4]])
+    with pytest.raises(ValueError, match="input_ids must hold ids below the model's"):
+        decode(lenient, prompt, max_new_tokens=2, **extra)
+    with pytest.raises(ValueError, match="eos_token_id must be below the model's voc"):
+        decode(lenient, prompt % 4, max_new_tokens=2, eos_token_id=4, **extra)
+    with pytest.raises(ValueError, match="input_ids must hold token ids >= 0"):
+        decode(lenient, prompt - 1, max_new_tokens=2, **extra)
+
+
+@pytest.mark.parametrize("decode", [greedy, sample, beam_search])
+def test_a_model_returning_nan_is_refused(decode):
+    extra = dict(num_beams=2) if decode is beam_search else {}
+    with pytest.raises(ValueError, match="next_token_logits returned logits with NaN"):
+        nan_model = lambda ids: lenient(ids) * float("nan")  # noqa: E731
+        decode(nan_model, torch.tensor([[1]]), max_new_tokens=2, **extra)
+
+
+@pytest.mark.parametrize("alpha", [float("nan"), float("inf"), -float("inf")])
+def test_length_penalty_must_be_finite(alpha):
+    # NaN was accepted before: every comparison with a NaN score is False.
+    with pytest.raises(ValueError, match="length_penalty must be in"):
+        beam_search(lenient, torch.tensor([[1]]), 2, 3, length_penalty=alpha)
+
+
+def test_absurd_max_new_tokens_is_refused_at_once():
+    # 10**12 steps ran until stopped before.
+    with pytest.raises(ValueError, match="max_new_tokens must be an integer <= 100000"):
+        greedy(lenient, torch.tensor([[1]]), 10**12)

@@ -5,6 +5,7 @@ single-sample accuracy p, majority vote improving with N), and every error messa
 import math
 import time
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given
@@ -172,6 +173,29 @@ def test_best_of_n_errors():
         best_of_n([1, 2], [0.1, 0.2, 0.3])
 
 
+def test_best_of_n_refuses_a_nan_score():
+    # max() over a NaN gave whichever candidate the comparisons happened to leave.
+    with pytest.raises(ValueError, match="scores must not hold NaN"):
+        best_of_n(["a", "b", "c"], [0.1, float("nan"), 0.3])
+    with pytest.raises(TypeError, match="scores must hold real numbers, got '0.9'"):
+        best_of_n(["a", "b"], [0.1, "0.9"])
+
+
+def test_best_of_n_takes_scores_as_a_tensor_or_array():
+    scores = [0.1, 0.9, 0.9, -float("inf")]
+    for form in (
+        torch.tensor(scores),
+        np.array(scores),
+        [torch.tensor(s) for s in scores],
+    ):
+        assert best_of_n(list("abcd"), form) == "b"
+
+
+def test_unhashable_answers_are_named():
+    with pytest.raises(TypeError, match=r"answers must hold hashable values.*\[1\]"):
+        majority_vote([[1], [1]])
+
+
 @pytest.mark.parametrize("p", [-0.1, 1.5, float("nan")])
 def test_p_correct_outside_unit_interval(p):
     generator = torch.Generator().manual_seed(0)
@@ -204,5 +228,5 @@ def test_accuracy_against_n_range_errors():
         accuracy_against_n(0.5, [])
     with pytest.raises(ValueError, match=r"trials must be an integer >= 1, got 0"):
         accuracy_against_n(0.5, [1], trials=0)
-    with pytest.raises(ValueError, match=r"verifier must return scores of shape"):
+    with pytest.raises(ValueError, match=r"verifier must return real scores of shape"):
         accuracy_against_n(0.5, [2], trials=4, verifier=lambda a, t: torch.zeros(4))

@@ -4,7 +4,7 @@ to the node of the beam it extends, and clear errors for a malformed tree."""
 import pytest
 import torch
 
-from llmviz.decoding.search import beam_search
+from llmviz.decoding.beam import beam_search
 from llmviz.viz.beams import STATUSES, beam_tree_figure
 
 

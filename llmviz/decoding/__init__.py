@@ -3,18 +3,22 @@ equal to Hugging Face's warper; greedy, sampling and beam search equal to its
 ``generate``; best-of-N and majority vote, with a checkable toy task; and two measures
 of generated text, its mean log-probability and its share of distinct n-grams."""
 
-from llmviz.decoding.filters import (
+from llmviz.decoding.beam import beam_search
+from llmviz.decoding.distribution import (
+    ORDER_NAMES,
     ORDERS,
-    apply_temperature,
     entropy,
-    min_p_filter,
     sampling_distribution,
+)
+from llmviz.decoding.filters import (
+    apply_temperature,
+    min_p_filter,
     top_k_filter,
     top_p_filter,
     warp,
 )
 from llmviz.decoding.metrics import distinct_n, mean_log_prob
-from llmviz.decoding.search import beam_search, greedy, sample
+from llmviz.decoding.search import greedy, sample
 from llmviz.decoding.voting import (
     WRONG_OFFSETS,
     accuracy_against_n,
@@ -26,6 +30,7 @@ from llmviz.decoding.voting import (
 
 __all__ = [
     "ORDERS",
+    "ORDER_NAMES",
     "WRONG_OFFSETS",
     "accuracy_against_n",
     "apply_temperature",

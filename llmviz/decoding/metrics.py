@@ -14,13 +14,7 @@ import torch
 from torch import Tensor
 
 from llmviz._checks import check_callable, check_int
-
-
-def _check_ids(ids: Tensor) -> None:
-    if not isinstance(ids, Tensor) or ids.dtype not in (torch.int64, torch.int32):
-        raise TypeError(f"ids must be an integer tensor, got {ids!r}")
-    if ids.ndim != 2:
-        raise ValueError(f"ids must have shape (B, T), got {tuple(ids.shape)}")
+from llmviz.decoding._validate import check_ids, check_model_logits, check_vocabulary
 
 
 @torch.no_grad()
@@ -32,6 +26,7 @@ def mean_log_prob(
     ``logits_fn`` maps ids (B, T) to the logits at every position (B, T, V); for
     TinyGPT that is the model itself. ``start`` is where the scored tokens begin, the
     prompt's length, at least 1 (the first token has nothing to be predicted from).
+    Every id must lie in the vocabulary of the logits.
 
     >>> table = torch.log(torch.tensor([[0.5, 0.5], [0.9, 0.1]]))  # bigram model
     >>> ids = torch.tensor([[0, 1, 0]])
@@ -39,22 +34,17 @@ def mean_log_prob(
     0.45
     """
     check_callable("logits_fn", logits_fn)
-    _check_ids(ids)
+    check_ids("ids", ids)
     start = check_int("start", start, minimum=1)
     if start >= ids.shape[1]:
         raise ValueError(
             f"start must be below the length of ids ({ids.shape[1]}), so that some "
             f"token is scored; got {start}"
         )
+    batch, length = ids.shape
     logits = logits_fn(ids[:, :-1])  # (B, T - 1, V): position t predicts token t + 1
-    if not isinstance(logits, Tensor) or logits.shape[:2] != (
-        ids.shape[0],
-        ids.shape[1] - 1,
-    ):
-        raise ValueError(
-            f"logits_fn must return logits of shape ({ids.shape[0]}, "
-            f"{ids.shape[1] - 1}, V), got {getattr(logits, 'shape', logits)!r}"
-        )
+    check_model_logits("logits_fn", logits, (batch, length - 1))
+    check_vocabulary("ids", ids, logits.shape[-1])
     log_probs = logits.float().log_softmax(-1)[:, start - 1 :]  # (B, T - start, V)
     return log_probs.gather(-1, ids[:, start:, None].long())[..., 0].mean(-1)
 
@@ -66,7 +56,7 @@ def distinct_n(ids: Tensor, n: int = 3, start: int = 0) -> float:
     >>> distinct_n(torch.tensor([[1, 2, 3, 1, 2, 3]]), n=3)  # 3 distinct of 4 windows
     0.75
     """
-    _check_ids(ids)
+    check_ids("ids", ids)
     n = check_int("n", n, minimum=1)
     start = check_int("start", start, minimum=0)
     if ids.shape[1] - start < n:

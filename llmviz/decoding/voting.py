@@ -14,17 +14,21 @@ Simplified: real samples are not independent and real verifiers are not perfect.
 
 from __future__ import annotations
 
-import numbers
+import math
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from llmviz._checks import check_callable, check_int
+from llmviz.decoding._validate import check_probability, is_real
 
 WRONG_OFFSETS = (-2, -1, 1, 2)
 _OFFSETS = torch.tensor((0, *WRONG_OFFSETS))  # index 0 is the correct answer
+MAX_N = 100_000  # samples per question
+MAX_DRAWS = 10_000_000  # trials × N: about 400 MB for the vote's counting
 
 
 def _check_nonempty(name: str, values: Any) -> Sequence:
@@ -36,15 +40,6 @@ def _check_nonempty(name: str, values: Any) -> Sequence:
     return values
 
 
-def _check_probability(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        kind = type(value).__name__
-        raise TypeError(f"{name} must be a real number, got {value!r} of type {kind}")
-    if not 0 <= value <= 1:
-        raise ValueError(f"{name} must be in [0, 1], got {value}")
-    return float(value)
-
-
 def vote_counts(answers: Sequence[Hashable]) -> dict[Hashable, int]:
     """Count each distinct answer, keys in order of first occurrence.
 
@@ -53,7 +48,13 @@ def vote_counts(answers: Sequence[Hashable]) -> dict[Hashable, int]:
     """
     counts: dict[Hashable, int] = {}
     for answer in _check_nonempty("answers", answers):
-        counts[answer] = counts.get(answer, 0) + 1
+        try:
+            counts[answer] = counts.get(answer, 0) + 1
+        except TypeError:  # unhashable: a list, a dict, a tensor with grad...
+            raise TypeError(
+                "answers must hold hashable values (numbers, strings, tuples), got "
+                f"{answer!r} of type {type(answer).__name__}"
+            ) from None
     return counts
 
 
@@ -69,14 +70,35 @@ def majority_vote(answers: Sequence[Hashable]) -> Hashable:
     return max(counts, key=counts.__getitem__)  # max keeps the first of tied keys
 
 
+def _check_scores(scores: Any) -> list[float]:
+    """Real numbers, none NaN: a sequence, or a 1-D tensor or array."""
+    if isinstance(scores, (Tensor, np.ndarray)):
+        if scores.ndim != 1:
+            raise ValueError(f"scores must be 1-D, got shape {tuple(scores.shape)}")
+        scores = scores.tolist()
+    values = []
+    for score in _check_nonempty("scores", scores):
+        if isinstance(score, complex) or not is_real(score):
+            raise TypeError(
+                f"scores must hold real numbers, got {score!r} of type "
+                f"{type(score).__name__}"
+            )
+        values.append(float(score))
+        if math.isnan(values[-1]):
+            raise ValueError("scores must not hold NaN: NaN cannot be ranked")
+    return values
+
+
 def best_of_n(candidates: Sequence[Any], scores: Sequence[float]) -> Any:
     """The candidate with the highest score; of tied candidates, the first.
+
+    ``scores`` holds real numbers (bools count as 0 and 1), ±inf allowed, NaN not.
 
     >>> best_of_n(["a", "b", "c"], [0.1, 0.9, 0.9])
     'b'
     """
     _check_nonempty("candidates", candidates)
-    _check_nonempty("scores", scores)
+    scores = _check_scores(scores)
     if len(candidates) != len(scores):
         raise ValueError(
             "candidates and scores must have the same length, got "
@@ -101,7 +123,7 @@ def noisy_adder(a: int, b: int, p_correct: float, generator: torch.Generator) ->
     """
     check_int("a", a)
     check_int("b", b)
-    p_correct = _check_probability("p_correct", p_correct)
+    p_correct = check_probability("p_correct", p_correct)
     if not isinstance(generator, torch.Generator):
         kind = type(generator).__name__
         raise TypeError(f"generator must be a torch.Generator, got {kind}")
@@ -121,6 +143,24 @@ def _majority_correct(offsets: Tensor) -> Tensor:
     return key.argmax(dim=1) == 0
 
 
+def _verifier_scores(scores: Any, shape: torch.Size) -> Tensor:
+    """What the verifier returned, as a real tensor of ``shape`` without NaN."""
+    try:
+        scores = torch.as_tensor(scores)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(
+            f"verifier must return a tensor of scores, got {type(scores).__name__}"
+        ) from None
+    if scores.shape != shape or scores.is_complex():
+        raise ValueError(
+            f"verifier must return real scores of shape {tuple(shape)}, got "
+            f"{scores.dtype} of shape {tuple(scores.shape)}"
+        )
+    if scores.is_floating_point() and bool(scores.isnan().any()):
+        raise ValueError("verifier returned NaN scores, which cannot be ranked")
+    return scores
+
+
 def accuracy_against_n(
     p_correct: float,
     ns: Sequence[int],
@@ -138,11 +178,16 @@ def accuracy_against_n(
     >>> accuracy_against_n(1.0, [1, 4], trials=10)[4]
     {'single': 1.0, 'majority': 1.0, 'best_of_n': 1.0}
     """
-    p_correct = _check_probability("p_correct", p_correct)
+    p_correct = check_probability("p_correct", p_correct)
     for n in _check_nonempty("ns", ns):
-        check_int("each N in ns", n, minimum=1)
-    trials = check_int("trials", trials, minimum=1)
-    check_int("seed", seed)
+        check_int("each N in ns", n, minimum=1, maximum=MAX_N)
+    trials = check_int("trials", trials, minimum=1, maximum=MAX_DRAWS)
+    if trials * max(ns) > MAX_DRAWS:
+        raise ValueError(
+            f"trials × N must be at most {MAX_DRAWS:,} (memory), got trials={trials} "
+            f"and the largest N in ns {max(ns)}"
+        )
+    check_int("seed", seed, minimum=0, maximum=2**64 - 1)
     if verifier is not None:
         check_callable("verifier", verifier)
     generator = torch.Generator().manual_seed(seed)
@@ -154,12 +199,7 @@ def accuracy_against_n(
         if verifier is None:
             scores = (answers == truths).float()
         else:
-            scores = torch.as_tensor(verifier(answers, truths))
-            if scores.shape != answers.shape:
-                raise ValueError(
-                    f"verifier must return scores of shape {tuple(answers.shape)}, "
-                    f"got {tuple(scores.shape)}"
-                )
+            scores = _verifier_scores(verifier(answers, truths), answers.shape)
         picked = scores.argmax(dim=1, keepdim=True)  # argmax gives the first of ties
         results[n] = {
             "single": (offsets[:, 0] == 0).sum().item() / trials,

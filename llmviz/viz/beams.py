@@ -9,11 +9,13 @@ of the beam it extends.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import plotly.graph_objects as go
 
+from llmviz._checks import check_callable
 from llmviz.viz.theme import COLORS, style
 from llmviz.viz.tokens import _label
 
@@ -25,22 +27,56 @@ STATUSES = {  # status: (colour, marker symbol, edge dash)
 _KEYS = {"parent", "token", "score", "status"}
 
 
+def _check_candidate(candidate: Any, where: str) -> None:
+    """Raise unless ``candidate`` is a dict of an int parent and token, a real score
+    (not NaN) and a known status; ``where`` locates it in the tree."""
+    if not isinstance(candidate, dict) or not _KEYS <= candidate.keys():
+        raise ValueError(
+            f"tree: each candidate needs the keys {sorted(_KEYS)}, got "
+            f"{_short(candidate)} {where}"
+        )
+    for key in ("parent", "token"):
+        value = candidate[key]
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ValueError(f"tree: {key} must be an int, got {value!r} {where}")
+    score = candidate["score"]
+    if isinstance(score, bool) or not isinstance(score, numbers.Real) or score != score:
+        raise ValueError(f"tree: score must be a real number, got {score!r} {where}")
+    if candidate["status"] not in STATUSES:
+        raise ValueError(
+            f"tree: status must be one of {list(STATUSES)}, got "
+            f"{candidate['status']!r} {where}"
+        )
+
+
 def _check_tree(tree: Any) -> list[list[dict]]:
     if not isinstance(tree, Sequence) or isinstance(tree, str):
-        raise TypeError(f"tree must be beam_search's list of steps, got {tree!r}")
+        raise TypeError(
+            f"tree must be beam_search's list of steps, got {type(tree).__name__}"
+        )
     for step, candidates in enumerate(tree, start=1):
-        for candidate in candidates:
-            if not isinstance(candidate, dict) or not _KEYS <= candidate.keys():
-                raise ValueError(
-                    f"each candidate of tree needs the keys {sorted(_KEYS)}, got "
-                    f"{candidate!r} at step {step}"
-                )
-            if candidate["status"] not in STATUSES:
-                raise ValueError(
-                    f"status must be one of {list(STATUSES)}, got "
-                    f"{candidate['status']!r} at step {step}"
-                )
+        if not isinstance(candidates, Sequence) or isinstance(candidates, str):
+            raise TypeError(
+                f"tree: each step must be a list of candidates, got "
+                f"{_short(candidates)} at step {step}"
+            )
+        for rank, candidate in enumerate(candidates):
+            _check_candidate(candidate, f"at step {step}, candidate {rank}")
     return [list(candidates) for candidates in tree]
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _text(label: Callable[[int], str], token: int) -> str:
+    text = label(token)
+    if not isinstance(text, str):
+        raise TypeError(
+            f"label must return a str, got {type(text).__name__} for token {token}"
+        )
+    return _label(text)
 
 
 def beam_tree_figure(
@@ -60,6 +96,9 @@ def beam_tree_figure(
     6
     """
     tree = _check_tree(tree)
+    check_callable("label", label)
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a str or None, got {type(title).__name__}")
     beams = [(0, 0)]  # node positions of the running beams of the previous step
     edges = {status: ([], []) for status in STATUSES}
     nodes = {status: ([], [], [], []) for status in STATUSES}  # x, y, text, hover
@@ -70,13 +109,13 @@ def beam_tree_figure(
             status, parent = candidate["status"], candidate["parent"]
             if parent not in range(len(beams)):
                 raise ValueError(
-                    f"parent must index one of the {len(beams)} beams of step "
+                    f"tree: parent must index one of the {len(beams)} beams of step "
                     f"{step - 1}, got {parent} at step {step}"
                 )
             x0, y0 = beams[parent]
             edges[status][0].extend([x0, step, None])
             edges[status][1].extend([y0, -rank, None])
-            text = _label(label(candidate["token"]))
+            text = _text(label, candidate["token"])
             for values, value in zip(
                 nodes[status],
                 (step, -rank, text, f"{text}: {candidate['score']:.3f}, {status}"),
