@@ -1,7 +1,9 @@
 """Checks for the exercises of chapter 6, positional encodings.
 
 Each helper runs the reader's function on seeded random or listed cases, compares it
-with llmviz's own, and names the most likely mistake when they differ.
+with llmviz's own, and names the most likely mistake when they differ. Whatever the
+function does (any return type or dtype, NaN, an exception, a hang) becomes ✅ or ❌
+and one sentence.
 """
 
 from __future__ import annotations
@@ -9,14 +11,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from llmviz._checks import check_callable
-from llmviz.exercises._check import CheckResult, call, call_keeping_input, report
+from llmviz.exercises._check import (
+    CheckResult,
+    call,
+    call_keeping_input,
+    report,
+    tensor_result,
+)
 from llmviz.positions.alibi import alibi_slopes as reference_slopes
 from llmviz.positions.rope import deinterleave, interleave, rope_cos_sin, rotate_half
 from llmviz.positions.rope_scaling import yarn_ramp as reference_ramp
+
+__all__ = ["check_alibi_slopes", "check_rope_rotation", "check_yarn_ramp"]
 
 ROPE_CASES = [  # (head_dim, position, rope_theta or None for the default)
     (2, 0, None),
@@ -33,7 +44,30 @@ YARN_CASES += [(5, 5, 10), (0, 0, 4)]  # low == high
 
 
 def _shape(value: Any) -> Any:
-    return tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__
+    shape = getattr(value, "shape", None)
+    return tuple(shape) if shape is not None else type(value).__name__
+
+
+def _precision(result: Any) -> float:
+    """The machine epsilon of a float16 or bfloat16 result, else 0: a half-precision
+    answer is compared to the precision it can hold."""
+    dtype = getattr(result, "dtype", None)
+    if dtype in (torch.float16, torch.bfloat16):
+        return torch.finfo(dtype).eps
+    if isinstance(dtype, np.dtype) and dtype == np.float16:
+        return float(np.finfo(np.float16).eps)
+    return 0.0
+
+
+def _values(result: Any, size: int, where: str, what: str) -> tuple[Tensor | None, str]:
+    """The reader's result as float64 (size,), or (None, the sentence saying why)."""
+    tensor, failure = tensor_result(result, name=what)
+    if failure is None and tuple(tensor.shape) != (size,):
+        failure = f"{what} should return shape ({size},), got {_shape(result)}."
+    return tensor, "" if failure is None else f"{where}: {failure}"
+
+
+# --- RoPE ---------------------------------------------------------------------------
 
 
 def _rotate(x: Tensor, position: int, theta: float, mistake: str = "") -> Tensor:
@@ -68,42 +102,41 @@ def _rope_hint(out: Tensor, x: Tensor, position: int, theta: float, atol: float)
         wrong = _rotate(x, position, theta, mistake).double()
         if torch.allclose(out, wrong, atol=atol):
             return f"It looks like {hint}."
+    if torch.allclose(out, x.double(), atol=atol):
+        return "Your function returns x as it is: rotate it."
     return "Rotate a one-hot x by hand for d=4, position=1, and compare."
 
 
-def check_rope_rotation(rotate: Callable[..., Tensor]) -> CheckResult:
+def check_rope_rotation(rotate: Callable[..., Any]) -> CheckResult:
     """Check ``rotate(x, position, rope_theta=10000.0)``: x (d,) rotated by RoPE in the
-    rotate_half layout, pair i = dimensions (i, i + d/2) turned by position·θ_i.
-
-    >>> from llmviz.positions.rope import rope_cos_sin, rotate_half
-    >>> def rotate(x, position, rope_theta=10000.0):
-    ...     cos, sin = rope_cos_sin(torch.tensor([position]), len(x), rope_theta)
-    ...     return x * cos[0] + rotate_half(x) * sin[0]
-    >>> assert check_rope_rotation(rotate)
-    ✅ Correct: ...
-    """
+    rotate_half layout, pair i = dimensions (i, i + d/2) turned by position·θ_i, with
+    θ_i = rope_theta^(−2i/d). Several d, positions and bases are tried; x must be left
+    as it is. A tensor, a NumPy array or a list of numbers may come back."""
     check_callable("rotate", rotate)
     generator = torch.Generator().manual_seed(0)
     for d, position, rope_theta in ROPE_CASES:
         theta = 10000.0 if rope_theta is None else rope_theta
         x = torch.randn(d, generator=generator)
         args = (x, position) if rope_theta is None else (x, position, rope_theta)
-        out, failure = call_keeping_input(rotate, "its input x", *args)
+        got, failure = call_keeping_input(rotate, "its input x", *args)
         if failure:
             return report(False, failure)
         where = f"For d={d}, position={position}" + (
             "" if rope_theta is None else f", rope_theta={rope_theta:g}"
         )
-        if _shape(out) != (d,):
-            return report(
-                False, f"{where}, rotate should return shape ({d},), got {_shape(out)}."
-            )
+        out, failure = _values(got, d, where, "rotate")
+        if failure:
+            return report(False, failure)
         atol = 1e-4 * (1 + position / 100)  # float32 angles lose digits as m grows
+        atol = max(atol, 4 * _precision(got) * x.abs().max().item())
         expected = _rotate(x, position, theta).double()
-        if not torch.allclose(out.double(), expected, atol=atol):
-            hint = _rope_hint(out.double(), x, position, theta, atol)
+        if not torch.allclose(out, expected, atol=atol):
+            hint = _rope_hint(out, x, position, theta, atol)
             return report(False, f"{where}: wrong values. {hint}")
     return report(True, "Correct: your rotation equals llmviz's RoPE on every case.")
+
+
+# --- ALiBi --------------------------------------------------------------------------
 
 
 def _slopes(num_heads: int, mistake: str = "") -> list[float]:
@@ -129,96 +162,106 @@ ALIBI_MISTAKES = {
 }
 
 
-def _alibi_hint(slopes: Tensor, num_heads: int) -> str:
+def _alibi_hint(slopes: Tensor, num_heads: int, rtol: float) -> str:
     """The mistake whose slopes match the reader's, if one does."""
     for mistake, hint in ALIBI_MISTAKES.items():
         wrong = torch.tensor(_slopes(num_heads, mistake), dtype=torch.float64)
-        if torch.allclose(slopes, wrong, rtol=1e-5):
+        if torch.allclose(slopes, wrong, rtol=rtol):
             return f"It looks like {hint}."
+    expected = reference_slopes(num_heads).double()
+    if torch.allclose(slopes.sort().values, expected.sort().values, rtol=rtol):
+        return "You have the right slopes in the wrong order."
     return "Write out the slopes for 8 heads, then for 12, and compare."
 
 
 def check_alibi_slopes(alibi_slopes: Callable[[int], Any]) -> CheckResult:
-    """Check ``alibi_slopes(num_heads)``: the slope of each head, a list or a tensor,
-    for every num_heads from 1 to 40.
-
-    >>> from llmviz.positions.alibi import alibi_slopes
-    >>> assert check_alibi_slopes(alibi_slopes)
-    ✅ Correct: ...
-    """
+    """Check ``alibi_slopes(num_heads)``: the slope of each head, for every num_heads
+    from 1 to 40, as a list, a tensor or a NumPy array of num_heads numbers."""
     check_callable("alibi_slopes", alibi_slopes)
     for num_heads in range(1, 41):
         got, failure = call(alibi_slopes, num_heads)
         if failure:
             return report(False, failure)
-        try:
-            slopes = torch.as_tensor(got, dtype=torch.float64)
-        except (TypeError, ValueError, RuntimeError):
-            slopes = None
-        if slopes is None or slopes.shape != (num_heads,):
-            shown = tuple(slopes.shape) if slopes is not None else _shape(got)
+        where = f"For num_heads={num_heads}"
+        slopes, failure = tensor_result(got, name="alibi_slopes")
+        if failure is None and tuple(slopes.shape) != (num_heads,):
+            failure = "no shape"
+        if failure is not None and "NaN" not in failure:
             numbers = f"{num_heads} number" + "s" * (num_heads > 1)
             return report(
                 False,
-                f"For num_heads={num_heads} alibi_slopes should return {numbers} (a "
-                f"list or a tensor of shape ({num_heads},)), got {shown}.",
+                f"{where} alibi_slopes should return {numbers} (a list or a tensor "
+                f"of shape ({num_heads},)), got {_shape(got)}.",
             )
+        if failure is not None:
+            return report(False, f"{where}: {failure}")
+        rtol = max(1e-5, 2 * _precision(got))
         expected = reference_slopes(num_heads).double()
-        if not torch.allclose(slopes, expected, rtol=1e-5, atol=1e-9):
+        if not torch.allclose(slopes, expected, rtol=rtol, atol=1e-9):
             power = num_heads & (num_heads - 1) == 0
             kind = "a power of two" if power else "not a power of two"
-            hint = _alibi_hint(slopes, num_heads)
+            hint = _alibi_hint(slopes, num_heads, rtol)
             return report(
                 False, f"Wrong slopes for num_heads={num_heads} ({kind}). {hint}"
             )
     return report(True, "Correct: your slopes equal ALiBi's for 1 to 40 heads.")
 
 
-def _ramp_hint(out: Tensor, low: float, high: float, size: int) -> str:
+# --- YaRN's ramp --------------------------------------------------------------------
+
+
+def _holds_nan(result: Any) -> bool:
+    if not isinstance(result, (Tensor, np.ndarray, list, tuple)):
+        return False
+    try:
+        return bool(np.isnan(np.asarray(result, dtype=np.float64)).any())
+    except (TypeError, ValueError, RuntimeError):
+        return False
+
+
+def _ramp_hint(out: Tensor, got: Any, low: float, high: float, size: int) -> str:
     """Why the reader's ramp differs from llmviz's, if we can tell."""
-    if out.isnan().any():
-        return (
-            "Your ramp has NaN where low == high: (i − low)/(high − low) is 0/0 there."
-        )
     expected = reference_ramp(low, high, size).double()
-    if torch.allclose(out, 1 - expected, atol=1e-6):
+    atol = max(1e-6, 2 * _precision(got))
+    if torch.allclose(out, 1 - expected, atol=atol):
         return "Your ramp goes the wrong way: it should rise from 0 to 1."
-    if out.min() < -1e-6 or out.max() > 1 + 1e-6:
+    if out.min() < -atol or out.max() > 1 + atol:
         return "Your ramp leaves [0, 1]: it should stay flat below low and above high."
+    dtype = getattr(got, "dtype", None)
+    if isinstance(dtype, torch.dtype) and not dtype.is_floating_point:
+        return (
+            "Your ramp holds integers: the values between low and high are fractions."
+        )
     if low == high:
         return "When low == high the ramp is 0 up to i = low included, then 1."
     for shift, sign in ((1, "+"), (-1, "−")):
         shifted = reference_ramp(low - shift, high - shift, size).double()
-        if torch.allclose(out, shifted, atol=1e-6):
+        if torch.allclose(out, shifted, atol=atol):
             return f"Your ramp is off by one: your value at i is that at i {sign} 1."
     return "Print yours and work out a few values by hand."
 
 
-def check_yarn_ramp(yarn_ramp: Callable[..., Tensor]) -> CheckResult:
+def check_yarn_ramp(yarn_ramp: Callable[..., Any]) -> CheckResult:
     """Check ``yarn_ramp(low, high, size)``: YaRN's ramp over the pair indices i < size,
-    0 up to low, 1 from high on, linear in between; low and high may be equal.
-
-    >>> def yarn_ramp(low, high, size):
-    ...     ramp = (torch.arange(size) - low) / max(high - low, 1e-3)
-    ...     return ramp.clamp(0, 1)
-    >>> assert check_yarn_ramp(yarn_ramp)
-    ✅ Correct: ...
-    """
+    0 up to low, 1 from high on, linear in between, as a float tensor of shape (size,).
+    low and high need not be integers, and they may be equal."""
     check_callable("yarn_ramp", yarn_ramp)
     for low, high, size in YARN_CASES:
-        out, failure = call(yarn_ramp, low, high, size)
+        got, failure = call(yarn_ramp, low, high, size)
         if failure:
             equal = " low and high can be equal." if low == high else ""
             return report(False, failure + equal)
         where = f"For low={low}, high={high}, size={size}"
-        if _shape(out) != (size,):
-            return report(
-                False,
-                f"{where}, the ramp should have shape ({size},), got {_shape(out)}.",
+        if _holds_nan(got):
+            why = " where low == high: (i − low)/(high − low) is 0/0 there" * (
+                low == high
             )
-        out = out.double()
-        if not torch.allclose(out, reference_ramp(low, high, size).double(), atol=1e-6):
-            return report(
-                False, f"{where}: wrong values. {_ramp_hint(out, low, high, size)}"
-            )
+            return report(False, f"{where}: wrong values. Your ramp has NaN{why}.")
+        out, failure = _values(got, size, where, "yarn_ramp")
+        if failure:
+            return report(False, failure)
+        atol = max(1e-6, 2 * _precision(got))
+        if not torch.allclose(out, reference_ramp(low, high, size).double(), atol=atol):
+            hint = _ramp_hint(out, got, low, high, size)
+            return report(False, f"{where}: wrong values. {hint}")
     return report(True, "Correct: your ramp equals llmviz's on every case.")
