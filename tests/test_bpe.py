@@ -2,6 +2,7 @@
 against the textbook recount."""
 
 import json
+import random
 
 import pytest
 from hypothesis import given, settings
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 from tokenizers import Regex, Tokenizer, models, pre_tokenizers, trainers
 
 from llmviz import data
+from llmviz.tokenization.base import corpus_lines
 from llmviz.tokenization.bpe import BPE, readable
 from llmviz.tokenization.bpe_train import chunk_counts, train_bpe, train_bpe_recount
 from llmviz.tokenization.pretokenize import GPT2_PATTERN, bytes_to_unicode, split
@@ -218,3 +220,83 @@ def test_bad_input_is_refused_with_a_clear_message():
         match="'z', which is not in the vocabulary, and this tokenizer has no unk_token",
     ):
         chars.encode("zoo")
+
+
+def hf_bpe_from_file(text, vocab_size, tmp_path, special_tokens=()):
+    """HF's trainer reading ``text`` from a file, as its own file reader cuts lines."""
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    path = tmp_path / "corpus.txt"
+    path.write_bytes(text.encode("utf-8"))
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        show_progress=False,
+        special_tokens=list(special_tokens),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    tok.train([str(path)], trainer)
+    return [tuple(m) for m in json.loads(tok.to_str())["model"]["merges"]]
+
+
+ODD_BREAKS = "\r \x0b \x0c \x1c \x1d \x1e \x85 \u2028 \u2029 \r\n".split(" ")
+
+
+def test_a_str_corpus_is_cut_at_newlines_only_as_hf_reads_a_file(tmp_path):
+    """str.splitlines would also cut at form feeds and the like, so the pair
+    ('\\x0c', '\\n') could never be merged: the first merge would differ from HF's."""
+    text = "x:\x0c\n" * 50 + "ab ab\n"
+    merges = hf_bpe_from_file(text, 259, tmp_path)
+    assert merges[0] == ("Č", "Ċ")  # form feed + newline, in GPT-2's byte alphabet
+    assert train_bpe(text, 259).merges == merges
+
+
+def test_a_mixed_corpus_with_every_line_break_gives_hfs_merges(tmp_path):
+    rng = random.Random(0)
+    words = (data.python_docs(30_000).text + data.chinese().text).split(" ")
+    text = "".join(w + rng.choice([" ", " ", " ", *ODD_BREAKS]) for w in words)
+    assert train_bpe(text, 900).merges == hf_bpe_from_file(text, 900, tmp_path)
+
+
+def test_the_tinygpt_tokenizer_is_unchanged_by_the_line_and_special_fixes():
+    """TinyGPT's shipped tokenizer was trained on ``text.splitlines(keepends=True)``
+    with ``<|endoftext|>`` special. Its corpus has no other line break and no special
+    text, so the fixed trainer reads exactly the same lines and chunks."""
+    from llmviz.models import train
+
+    text, _ = train.corpus_texts()
+    assert corpus_lines(text) == text.splitlines(keepends=True)
+    assert "<|endoftext|>" not in text
+
+
+def test_train_bpe_learns_nothing_across_or_from_special_token_text(tmp_path):
+    """HF's trainer reads a special token's text as ordinary text, and learns merges
+    from it; ours cuts it out as encode does, so it equals HF fed the text between."""
+    eot = "<|endoftext|>"
+    text = eot.join(data.python_docs(20_000).text.split("\n\n"))
+    segments = [part for line in corpus_lines(text) for part in line.split(eot)]
+    assert ("<", "|") in hf_bpe_from_file(text, 500, tmp_path, [eot])
+    ours = train_bpe(text, 500, special_tokens=[eot])
+    assert ours.merges == train_bpe(segments, 500, special_tokens=[eot]).merges
+    assert ours.merges == hf_bpe(segments, 500, special_tokens=[eot])[2]
+    assert ("<", "|") not in ours.merges
+
+
+def test_allowed_special_tokens_split_longest_first_as_hf_added_tokens():
+    """HF's added tokens match leftmost, then longest: '<s><s>' before '<s>'."""
+    specials = ("<s>", "<s><s>", "<unk>")
+    lines = data.python_docs(10_000).text.splitlines(keepends=True)
+    hf, _, _ = hf_bpe(lines, 400, special_tokens=specials)
+    ours = train_bpe(lines, 400, special_tokens=specials)
+    for text in ["x<s><s><s>y <s> z", "<s<s>>", "<unk><s><unk>\n<s><s>", "plain"]:
+        assert ours.encode(text, allowed_special="all") == hf.encode(text).ids
+        ids = ours.encode(text, allowed_special="all")
+        assert ours.decode(ids) == text
+
+
+def test_special_tokens_decode_to_their_text_whatever_their_characters():
+    bpe = train_bpe("aaab aab", 260, special_tokens=["▁<pad>", "[UNK]"])
+    ids = bpe.encode("ab▁<pad>", allowed_special="all")
+    assert [bpe.vocab[i] for i in ids] == ["ab", "▁<pad>"]
+    assert bpe.decode(ids) == "ab▁<pad>" and bpe.pieces("ab") == ["ab"]
+    as_text = bpe.encode("▁<pad>", disallowed_special=())
+    assert len(as_text) > 1 and bpe.decode(as_text) == "▁<pad>"

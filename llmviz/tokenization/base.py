@@ -30,14 +30,20 @@ def check_text(name: str, value: Any) -> str:
 def corpus_lines(corpus: str | Iterable[str]) -> list[str]:
     """The lines a trainer reads, newlines kept; ``ValueError`` if there is no text.
 
-    A ``str`` is split with ``splitlines(keepends=True)``, the way a file is read line
-    by line; an iterable of strings is taken as the lines themselves.
+    A ``str`` is cut after every ``"\\n"`` and nowhere else, as Hugging Face
+    ``tokenizers`` reads a file: ``str.splitlines`` would also cut at ``"\\r"``,
+    ``"\\x0b"``, ``"\\x0c"``, ``"\\x85"``, ``"\\u2028"`` and others, and BPE never
+    merges across a line, so the merges would differ. An iterable of strings is taken
+    as the lines themselves.
 
-    >>> corpus_lines("a b\\nc")
-    ['a b\\n', 'c']
+    >>> corpus_lines("a b\\nc\\x0cd\\n")
+    ['a b\\n', 'c\\x0cd\\n']
     """
     if isinstance(corpus, str):
-        lines = corpus.splitlines(keepends=True)
+        lines = [line + "\n" for line in corpus.split("\n")]
+        lines[-1] = lines[-1][:-1]  # the text after the last newline has none
+        if not lines[-1]:
+            lines.pop()
     elif isinstance(corpus, (bytes, bytearray)) or not isinstance(corpus, Iterable):
         raise TypeError(
             f"corpus must be a str or an iterable of str, got {type(corpus).__name__}"

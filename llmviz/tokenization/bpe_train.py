@@ -14,8 +14,11 @@ identical to HF's on the same lines:
 
 * ids: special tokens first, then the alphabet sorted by code point, then one id per
   merge (a merge whose string already exists reuses that id);
-* the corpus is read line by line, and each line is cut by the pre-tokenizer pattern;
-  pairs never cross a chunk;
+* the corpus is read line by line (a ``str`` is cut after each ``"\\n"``, nowhere
+  else), and each line is cut by the pre-tokenizer pattern; pairs never cross a chunk;
+* the text of a special token in the corpus is cut out of its line, as ``encode``
+  cuts it out (``specials``), so no merge crosses it or learns from its characters
+  (HF's trainer, which has no such step, is fed the text between them);
 * the best pair has the highest count; **among equal counts, the pair of smallest ids
   ``(left_id, right_id)`` wins**;
 * training stops at ``vocab_size``, or when the best count is below ``min_frequency``.
@@ -30,28 +33,42 @@ from itertools import pairwise
 from typing import TypeVar
 
 from llmviz._checks import check_int
+from llmviz.tokenization._bpe_checks import check_pattern, check_str_list
 from llmviz.tokenization.base import corpus_lines
 from llmviz.tokenization.bpe import BPE
 from llmviz.tokenization.pretokenize import GPT2_PATTERN, _compiled, bytes_to_unicode
+from llmviz.tokenization.specials import special_policy, split_specials
 
 Pair = tuple[int, int]
 T = TypeVar("T")
 
 
 def chunk_counts(
-    corpus: str | Iterable[str], pattern: str = GPT2_PATTERN, byte_level: bool = True
+    corpus: str | Iterable[str],
+    pattern: str = GPT2_PATTERN,
+    byte_level: bool = True,
+    special_tokens: Iterable[str] = (),
 ) -> Counter[str]:
-    """How often each pre-tokenized chunk occurs, read line by line as HF does.
+    """How often each pre-tokenized chunk occurs, read line by line as HF does; the
+    text of the special tokens is cut out first and not counted.
 
     Byte-level chunks are written in GPT-2's byte alphabet (``bytes_to_unicode``).
 
-    >>> chunk_counts("a cat\\na cat", byte_level=False)
-    Counter({'a': 2, ' cat': 2, '\\n': 1})
+    >>> chunk_counts("a cat\\na<s>cat", byte_level=False, special_tokens=["<s>"])
+    Counter({'a': 2, ' cat': 1, '\\n': 1, 'cat': 1})
     """
-    find_all = _compiled(pattern).findall
+    find_all = _compiled(check_pattern(pattern)).findall
+    specials = special_policy(
+        check_str_list("special_tokens", list(special_tokens)), "all", ()
+    )[0]
     counts: Counter[str] = Counter()
     for line, repeats in Counter(corpus_lines(corpus)).items():
-        chunks = find_all(line)
+        chunks = [
+            chunk
+            for segment, special in split_specials(line, specials)
+            if not special
+            for chunk in find_all(segment)
+        ]
         if repeats == 1:
             counts.update(chunks)
         else:
@@ -83,7 +100,7 @@ def _start(
 ) -> tuple[Counter[str], list[str], dict[str, int]]:
     """Chunk counts, and the vocabulary before any merge: specials, then alphabet."""
     check_int("vocab_size", vocab_size, minimum=1)
-    counts = chunk_counts(corpus, pattern, byte_level)
+    counts = chunk_counts(corpus, pattern, byte_level, special_tokens)
     tokens = list(dict.fromkeys(special_tokens))
     tokens += [char for char in _alphabet(counts, byte_level) if char not in tokens]
     if vocab_size < len(tokens):
