@@ -107,3 +107,34 @@ def test_bad_input_is_refused_with_a_clear_message(bpe, unigram):
         nbest_probabilities(unigram, "ab", 0)
     with pytest.raises(TypeError, match="text must be a str, got bytes"):
         tokenize_all(b"ab", {})
+
+
+def test_the_lattice_of_unknown_runs_is_sentencepieces():
+    """sentencepiece's lattice holds one unknown edge per unknown character and fuses
+    a run of them into one token when it encodes: so does ours, and the figure draws
+    the path over the lattice's own edges (it used to fail on "日本語")."""
+    from llmviz.tokenization.sentencepiece import (
+        reference_sentencepiece,
+        unigram_from_sentencepiece,
+    )
+    from llmviz.viz import lattice_figure
+
+    library = reference_sentencepiece(TEXT, 300)
+    model = unigram_from_sentencepiece(library)
+    for word in ["日本語", "x日本語y", "a日b本c", "日", "understanding"]:
+        text, edges, path = word_lattice(model, word)
+        unknown = {(a, b) for a, b, piece, _ in edges if piece not in model.piece_to_id}
+        foreign = {(i, i + 1) for i, c in enumerate(text) if ord(c) > 0x2581}
+        assert unknown == foreign
+        fused = [text[a:b] for a, b in path]
+        for i in range(len(fused) - 1, 0, -1):  # fuse runs of unknowns, as spm does
+            if path[i] in unknown and path[i - 1] in unknown:
+                fused[i - 1 : i + 1] = [fused[i - 1] + fused[i]]
+        assert fused == library.encode(word, out_type=str)
+        assert lattice_figure(text, edges, path).layout.title.text.startswith("best")
+
+
+def test_an_empty_word_is_refused_clearly(unigram):
+    for view in (word_lattice, nbest_probabilities):
+        with pytest.raises(ValueError, match="word must be a non-empty str"):
+            view(unigram, "")

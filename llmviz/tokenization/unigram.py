@@ -169,10 +169,21 @@ class Unigram(Tokenizer):
         by_end = self._edges_by_end(piece)
         by_end[-1] = [edge for edge in by_end[-1] if edge.start > 0]
         path, score = self._best_path(by_end)
-        return [edge.piece for edge in path], score
+        return [edge.piece for edge in _merge_unknowns(path, self.unk_id)], score
 
     def _viterbi_path(self, text: str) -> tuple[list[Edge], float]:
-        return self._best_path(self._edges_by_end(text))
+        path, score = self._best_path(self._edges_by_end(text))
+        return _merge_unknowns(path, self.unk_id), score
+
+    def lattice_path(self, text: str) -> list[Edge]:
+        """The Viterbi path as edges of ``lattice(text)``: an unknown character is an
+        edge of its own, as in sentencepiece's lattice, which fuses a run of them into
+        one token only when it encodes.
+
+        >>> [(e.start, e.end) for e in Unigram(TINY_VOCABULARY).lattice_path("xyab")]
+        [(0, 1), (1, 2), (2, 4)]
+        """
+        return self._best_path(self._edges_by_end(check_text("text", text)))[0]
 
     def _best_path(self, by_end: list[list[Edge]]) -> tuple[list[Edge], float]:
         best = [0.0] + [-math.inf] * (len(by_end) - 1)  # best[e]: best of text[:e]
@@ -186,7 +197,7 @@ class Unigram(Tokenizer):
         while end > 0:
             path.append(last_edge[end])
             end = path[-1].start
-        return _merge_unknowns(path[::-1], self.unk_id), best[-1]
+        return path[::-1], best[-1]
 
     def nbest(self, text: str, n: int) -> list[tuple[list[str], float]]:
         """The ``n`` best segmentations with their scores, best first (exact k-best

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from itertools import accumulate
 
 from llmviz._checks import check_int
 from llmviz.tokenization.base import Tokenizer, check_text
@@ -52,17 +51,28 @@ def word_lattice(
 ) -> tuple[str, list[tuple[int, int, str, float]], list[tuple[int, int]]]:
     """The lattice of ``▁word`` and its Viterbi path: what ``lattice_figure`` draws.
 
+    Each unknown character is an edge of the lattice and of the path, as in
+    sentencepiece; ``encode`` then fuses a run of them into one unknown token.
+
     >>> from llmviz.tokenization.unigram import TINY_VOCABULARY
     >>> text, edges, path = word_lattice(Unigram(TINY_VOCABULARY + [("▁", -1.0)]), "ab")
     >>> text, path
     ('▁ab', [(0, 1), (1, 3)])
+    >>> word_lattice(Unigram(TINY_VOCABULARY + [("▁", -1.0)]), "日本")[2]
+    [(0, 1), (1, 2), (2, 3)]
     """
-    text = escape(check_text("word", word))
-    best, _ = model.viterbi(text)
-    ends = list(accumulate(map(len, best)))
-    path = list(zip([0, *ends[:-1]], ends, strict=True))
+    text = escape(_check_word(model, word))
+    path = [(edge.start, edge.end) for edge in model.lattice_path(text)]
     edges = [(e.start, e.end, e.piece, e.score) for e in model.lattice(text)]
     return text, edges, path
+
+
+def _check_word(model: Unigram, word: str) -> str:
+    if not isinstance(model, Unigram):
+        raise TypeError(f"model must be a Unigram, got {type(model).__name__}")
+    if not check_text("word", word):
+        raise ValueError("word must be a non-empty str: an empty one has no lattice")
+    return word
 
 
 def nbest_probabilities(
@@ -75,7 +85,7 @@ def nbest_probabilities(
     >>> [(p, round(q, 3)) for p, q in nbest_probabilities(model, "ab", 2)]
     [(['▁', 'ab'], 0.731), (['▁', 'a', 'b'], 0.269)]
     """
-    text = escape(check_text("word", word))
+    text = escape(_check_word(model, word))
     log_z, _ = model.forward_backward(text)
     return [(pieces, math.exp(s - log_z)) for pieces, s in model.nbest(text, n)]
 
