@@ -175,12 +175,12 @@ def test_bad_inputs_raise_clear_errors(fn):
         fn(*args(q, torch.randn(8), v))
     with pytest.raises(
         ValueError,
-        match=r"same last dimension \(head_dim\), got query \(4, 8\) and key \(6, 5\)",
+        match=r"key must have size 8 in dimension -1 \(the query's head_dim\), got shape \(6, 5\)",
     ):
         fn(*args(q, torch.randn(6, 5), v))
     with pytest.raises(
         ValueError,
-        match=r"attn_mask must broadcast to \(\.\.\., q_len, kv_len\) = \(\.\.\., 4, 6\), got shape \(4, 5\)",
+        match=r"attn_mask must broadcast to the scores' shape \(4, 6\) \(batch\.\.\., q_len, kv_len\), got shape \(4, 5\)",
     ):
         fn(*args(q, k, v), attn_mask=torch.ones(4, 5, dtype=torch.bool))
     with pytest.raises(
@@ -219,7 +219,7 @@ def test_value_length_must_match_key():
     q, k, _ = _qkv((4, 8), (6, 8))
     with pytest.raises(
         ValueError,
-        match=r"same sequence length \(dim -2\), got key \(6, 8\) and value \(5, 8\)",
+        match=r"value must have size 6 in dimension -2 \(the key's sequence length\), got shape \(5, 8\)",
     ):
         scaled_dot_product_attention(q, k, torch.randn(5, 8))
 
@@ -281,10 +281,12 @@ def test_single_head_bad_input():
         SingleHeadAttention(hidden_size=8, head_dim=0)
     head = SingleHeadAttention(hidden_size=8, head_dim=4, context_size=6)
     with pytest.raises(
-        ValueError, match=r"x must be \(batch, seq, 8\), got \(2, 5, 7\)"
+        ValueError,
+        match=r"x must have size 8 in dimension -1 \(hidden_size\), got shape \(2, 5, 7\)",
     ):
         head(torch.randn(2, 5, 7), context=torch.randn(2, 3, 6))
     with pytest.raises(
-        ValueError, match=r"context must be \(batch, seq, 6\), got \(2, 3, 8\)"
+        ValueError,
+        match=r"context must have size 6 in dimension -1 \(context_size\), got shape \(2, 3, 8\)",
     ):
         head(torch.randn(2, 5, 8), context=torch.randn(2, 3, 8))

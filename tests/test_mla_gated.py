@@ -245,7 +245,7 @@ def test_bad_input_is_refused_with_a_clear_message():
     ):
         GatedAttention(64, 4, partial_rotary_factor=1.5)
     with pytest.raises(
-        ValueError, match="partial_rotary_factor must be a finite number > 0, got 0"
+        ValueError, match=r"partial_rotary_factor must be in \(0, 1\], got 0.0"
     ):
         GatedAttention(64, 4, partial_rotary_factor=0)
     with pytest.raises(
@@ -253,9 +253,12 @@ def test_bad_input_is_refused_with_a_clear_message():
     ):
         GatedAttention(64, 4, head_dim=12, partial_rotary_factor=0.25)
     with pytest.raises(
-        ValueError, match="position_embeddings must have width rotary_dim=4"
+        ValueError,
+        match=r"position_embeddings must be \(cos, sin\), each of shape \(1, 3, 4\) "
+        r"with 4 = rotary_dim, got \(1, 3, 16\)",
     ):
-        GatedAttention(64, 4)(torch.randn(1, 3, 64), rope_cos_sin(torch.arange(3), 16))
+        cos, sin = rope_cos_sin(torch.arange(3), 16)
+        GatedAttention(64, 4)(torch.randn(1, 3, 64), (cos[None], sin[None]))
     with pytest.raises(
         ValueError, match="qk_rope_head_dim must be even for RoPE, got 5"
     ):
@@ -265,8 +268,9 @@ def test_bad_input_is_refused_with_a_clear_message():
     with pytest.raises(ValueError, match="q_lora_rank must be an integer >= 1, got 0"):
         MultiHeadLatentAttention(64, 4, 0, 16, 8, 4, 8)
     with pytest.raises(
-        ValueError, match="position_embeddings must have width qk_rope_head_dim=4"
+        ValueError, match=r"\(1, 3, 4\) with 4 = qk_rope_head_dim, got \(1, 3, 8\)"
     ):
+        cos, sin = rope_cos_sin(torch.arange(3), 8)
         MultiHeadLatentAttention(64, 4, 32, 16, 8, 4, 8)(
-            torch.randn(1, 3, 64), rope_cos_sin(torch.arange(3), 8)
+            torch.randn(1, 3, 64), (cos[None], sin[None])
         )

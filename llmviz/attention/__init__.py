@@ -12,6 +12,7 @@ from llmviz.attention.kv_cache import (
     KVCache,
     cache_fill,
     kv_cache_bytes_per_token,
+    kv_cache_table,
 )
 from llmviz.attention.mla import MultiHeadLatentAttention
 from llmviz.attention.scaling import (
@@ -45,6 +46,7 @@ __all__ = [
     "flex_attention",
     "head_groups",
     "kv_cache_bytes_per_token",
+    "kv_cache_table",
     "masks",
     "named_mask",
     "repeat_kv",

@@ -14,8 +14,15 @@ from torch import Tensor
 from torch.nn.attention import flex_attention as _flex
 
 from llmviz._checks import check_callable, check_int
-from llmviz.attention.masks import MaskMod
-from llmviz.attention.sdpa import _check_inputs
+from llmviz._tensor_checks import check_tensor
+from llmviz.attention._validate import (
+    MAX_HEADS,
+    MAX_SEQ_LEN,
+    check_attention_inputs,
+    check_cells,
+    check_device,
+)
+from llmviz.attention.masks import MaskMod, check_mask_mod
 
 
 def block_mask(
@@ -33,11 +40,24 @@ def block_mask(
     """
     check_callable("mask_mod", mask_mod)
     if batch_size is not None:
-        batch_size = check_int("batch_size", batch_size, minimum=1)
+        batch_size = check_int("batch_size", batch_size, minimum=1, maximum=1 << 16)
     if num_heads is not None:
-        num_heads = check_int("num_heads", num_heads, minimum=1)
-    q_len = check_int("q_len", q_len, minimum=1)
-    kv_len = check_int("kv_len", kv_len, minimum=1)
+        num_heads = check_int("num_heads", num_heads, minimum=1, maximum=MAX_HEADS)
+    q_len = check_int("q_len", q_len, minimum=1, maximum=MAX_SEQ_LEN)
+    kv_len = check_int("kv_len", kv_len, minimum=1, maximum=MAX_SEQ_LEN)
+    check_cells(
+        "the dense mask that the block mask is built from",
+        batch_size=batch_size or 1,
+        num_heads=num_heads or 1,
+        q_len=q_len,
+        kv_len=kv_len,
+    )
+    device = check_device("device", device)
+    check_mask_mod(mask_mod, batch_size or 1, num_heads or 1)
+    return _create(mask_mod, batch_size, num_heads, q_len, kv_len, device)
+
+
+def _create(mask_mod, batch_size, num_heads, q_len, kv_len, device):
     return _flex.create_block_mask(
         mask_mod, batch_size, num_heads, q_len, kv_len, device=device
     )
@@ -53,16 +73,17 @@ def flex_attention(
     >>> flex_attention(q, k, v, mask_mod=lambda b, h, i, j: j <= i).shape
     torch.Size([1, 1, 3, 2])
     """
-    _check_inputs(query, key, value)
-    if not query.dim() == key.dim() == value.dim() == 4:
+    check_tensor("value", value, ranks=(4,))  # required here, unlike in the helper
+    check_attention_inputs(query, key, value, ranks=(4,))
+    if not query.shape[:2] == key.shape[:2] == value.shape[:2]:
         raise ValueError(
-            "flex_attention needs query, key and value of shape (B, H, T, D), got "
-            f"{tuple(query.shape)}, {tuple(key.shape)} and {tuple(value.shape)}"
+            "query, key and value must have the same batch and heads (dims 0 and 1), "
+            f"got {tuple(query.shape)}, {tuple(key.shape)} and {tuple(value.shape)}"
         )
+    batch = query.shape[:2]
     mask = None
     if mask_mod is not None:
-        B, H, T_q, T_kv = query.shape[0], query.shape[1], query.shape[2], key.shape[2]
-        mask = block_mask(mask_mod, T_q, T_kv, batch_size=B, num_heads=H)
+        mask = block_mask(mask_mod, query.shape[2], key.shape[2], *batch)
     with warnings.catch_warnings():  # eager mode warns that it is unfused: we know
         warnings.filterwarnings("ignore", message=".*called without torch.compile.*")
         return _flex.flex_attention(query, key, value, block_mask=mask)

@@ -13,19 +13,26 @@ from dataclasses import dataclass
 from torch import Tensor
 
 from llmviz._checks import check_int
+from llmviz._tensor_checks import check_choice
 from llmviz.attention import masks
+from llmviz.attention._validate import MAX_WIDTH
 from llmviz.attention.masks import MaskMod
 
 SEQ_LEN = 16
+MAX_GRID = 4096  # the side of a composed mask's grid
+MAX_GLOBAL = masks.MAX_INDICES
 
 
 @dataclass(frozen=True)
 class GalleryEntry:
-    """A family of masks: ``build(value)`` gives (mask_mod, q_len, kv_len)."""
+    """A family of masks: ``build(value)`` gives (mask_mod, q_len, kv_len) for a value
+    of ``param`` in [``minimum``, ``maximum``]."""
 
     param: str
     values: tuple[int, ...]
     build: Callable[[int], tuple[MaskMod, int, int]]
+    minimum: int = 1
+    maximum: int = MAX_WIDTH
 
     def compute(self, **params: int) -> Tensor:
         """The dense bool mask for ``param=value``: the gallery figures' compute."""
@@ -33,7 +40,8 @@ class GalleryEntry:
             raise TypeError(
                 f"this entry takes one keyword, {self.param!r}; got {sorted(params)}"
             )
-        mask_mod, q_len, kv_len = self.build(params[self.param])
+        value = check_int(self.param, params[self.param], self.minimum, self.maximum)
+        mask_mod, q_len, kv_len = self.build(value)
         return masks.materialize(mask_mod, q_len, kv_len)
 
 
@@ -42,7 +50,9 @@ def _square(mask_mod: MaskMod) -> tuple[MaskMod, int, int]:
 
 
 GALLERY: dict[str, GalleryEntry] = {
-    "causal": GalleryEntry("seq_len", (4, 8, 12, 16), lambda n: (masks.causal, n, n)),
+    "causal": GalleryEntry(
+        "seq_len", (4, 8, 12, 16), lambda n: (masks.causal, n, n), maximum=MAX_GRID
+    ),
     "sliding_window": GalleryEntry(
         "window", (1, 2, 4, 8, 16), lambda w: _square(masks.sliding_window(w))
     ),
@@ -53,23 +63,26 @@ GALLERY: dict[str, GalleryEntry] = {
         "stride", (1, 2, 3, 4, 8), lambda s: _square(masks.strided(s))
     ),
     "global_tokens": GalleryEntry(
-        "num_global", (1, 2, 3, 4), lambda g: _square(masks.global_tokens(range(g)))
+        "num_global",
+        (1, 2, 3, 4),
+        lambda g: _square(masks.global_tokens(range(g))),
+        maximum=MAX_GLOBAL,
     ),
     "attention_sinks": GalleryEntry(
-        "num_sinks", (0, 1, 2, 4), lambda s: _square(masks.attention_sinks(s, 4))
+        "num_sinks", (0, 1, 2, 4), lambda s: _square(masks.attention_sinks(s, 4)), 0
     ),
     "block_diagonal": GalleryEntry(
         "block_size", (2, 4, 8, 16), lambda n: _square(masks.block_diagonal(n))
     ),
     "prefix_lm": GalleryEntry(
-        "prefix_len", (0, 4, 8, 12, 16), lambda n: _square(masks.prefix_lm(n))
+        "prefix_len", (0, 4, 8, 12, 16), lambda n: _square(masks.prefix_lm(n)), 0
     ),
     "padding": GalleryEntry(
-        "length", (4, 8, 12, 16), lambda n: _square(masks.padding([n]))
+        "length", (4, 8, 12, 16), lambda n: _square(masks.padding([n])), 0
     ),
     # 8 decoder queries over 12 encoder keys, of which the first source_length are real
     "encoder_decoder_cross": GalleryEntry(
-        "source_length", (4, 8, 12), lambda n: (masks.padding([n]), 8, 12)
+        "source_length", (4, 8, 12), lambda n: (masks.padding([n]), 8, 12), 0
     ),
 }
 
@@ -98,28 +111,37 @@ def named_mask(
     prefix_len: int = 4,
     length: int = 12,
 ) -> MaskMod:
-    """The mask called ``name`` (one of MASK_NAMES), from the parameters it uses."""
-    if name == "causal":
-        return masks.causal
-    if name == "full":
-        return masks.full
-    if name == "sliding_window":
-        return masks.sliding_window(window)
-    if name == "dilated_sliding_window":
-        return masks.dilated_sliding_window(window, dilation)
-    if name == "strided":
-        return masks.strided(stride)
-    if name == "global_tokens":
-        return masks.global_tokens(range(check_int("num_global", num_global, 1)))
-    if name == "attention_sinks":
-        return masks.attention_sinks(num_sinks, window)
-    if name == "block_diagonal":
-        return masks.block_diagonal(block_size)
-    if name == "prefix_lm":
-        return masks.prefix_lm(prefix_len)
-    if name == "padding":
-        return masks.padding([length])
-    raise ValueError(f"name must be one of {', '.join(MASK_NAMES)}; got {name!r}")
+    """The mask called ``name`` (one of MASK_NAMES), from the parameters it uses.
+
+    Every parameter is checked, used or not, so a bad one never passes unnoticed.
+    """
+    check_choice("name", name, MASK_NAMES)
+    for param, value, minimum, maximum in (
+        ("window", window, 1, MAX_WIDTH),
+        ("dilation", dilation, 1, MAX_WIDTH),
+        ("stride", stride, 1, MAX_WIDTH),
+        ("num_sinks", num_sinks, 0, MAX_WIDTH),
+        ("num_global", num_global, 1, MAX_GLOBAL),
+        ("block_size", block_size, 1, MAX_WIDTH),
+        ("prefix_len", prefix_len, 0, MAX_WIDTH),
+        ("length", length, 0, MAX_WIDTH),
+    ):
+        check_int(param, value, minimum, maximum)
+    builders: dict[str, Callable[[], MaskMod]] = {
+        "causal": lambda: masks.causal,
+        "full": lambda: masks.full,
+        "sliding_window": lambda: masks.sliding_window(window),
+        "dilated_sliding_window": lambda: masks.dilated_sliding_window(
+            window, dilation
+        ),
+        "strided": lambda: masks.strided(stride),
+        "global_tokens": lambda: masks.global_tokens(range(num_global)),
+        "attention_sinks": lambda: masks.attention_sinks(num_sinks, window),
+        "block_diagonal": lambda: masks.block_diagonal(block_size),
+        "prefix_lm": lambda: masks.prefix_lm(prefix_len),
+        "padding": lambda: masks.padding([length]),
+    }
+    return builders[name]()
 
 
 def composed_mask(
@@ -137,7 +159,9 @@ def composed_mask(
     [[True, False], [True, True]]
     """
     combine = {"and": masks.and_masks, "or": masks.or_masks}
-    if operation not in combine:
-        raise ValueError(f"operation must be 'and' or 'or', got {operation!r}")
+    check_choice("operation", operation, list(combine))
+    check_choice("first", first, MASK_NAMES)
+    check_choice("second", second, MASK_NAMES)
+    seq_len = check_int("seq_len", seq_len, minimum=1, maximum=MAX_GRID)
     both = combine[operation](named_mask(first, **params), named_mask(second, **params))
     return masks.materialize(both, seq_len, seq_len)

@@ -17,10 +17,16 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from llmviz._checks import check_int, check_positive_number
-from llmviz.attention.heads import check_heads, repeat_kv, resolve_head_dim
-from llmviz.attention.kv_cache import KVCache, cached_keys_values
-from llmviz.attention.sdpa import scaled_dot_product_attention
+from llmviz._checks import check_real
+from llmviz.attention._validate import (
+    check_bool,
+    check_hidden,
+    check_layer_idx,
+    check_position_embeddings,
+)
+from llmviz.attention.heads import _repeat_kv, check_heads, resolve_head_dim
+from llmviz.attention.kv_cache import KVCache, cached_keys_values, check_forward_mask
+from llmviz.attention.sdpa import attend
 from llmviz.positions.rope import apply_rotary_pos_emb
 
 
@@ -81,22 +87,22 @@ class GatedAttention(nn.Module):
         layer_idx: int = 0,
     ) -> None:
         super().__init__()
-        self.layer_idx = check_int("layer_idx", layer_idx, minimum=0)
+        self.layer_idx = check_layer_idx(layer_idx)
         kv_heads = check_heads(num_attention_heads, num_key_value_heads)
         head_dim = resolve_head_dim(hidden_size, num_attention_heads, head_dim)
-        self.head_dim = head_dim
-        factor = check_positive_number("partial_rotary_factor", partial_rotary_factor)
-        if factor > 1:
-            raise ValueError(f"partial_rotary_factor must be in (0, 1], got {factor}")
+        self.head_dim, self.hidden_size = head_dim, hidden_size
+        factor = check_real(
+            "partial_rotary_factor", partial_rotary_factor, 0, 1, open_min=True
+        )
         self.rotary_dim = int(head_dim * factor)  # as HF: rounded down
         if self.rotary_dim < 2 or self.rotary_dim % 2:
             raise ValueError(
                 f"head_dim·partial_rotary_factor = {head_dim}·{factor} must round down"
                 f" to an even number >= 2 of rotated dimensions, got {self.rotary_dim}"
             )
-        eps = check_positive_number("rms_norm_eps", rms_norm_eps)
+        eps = check_real("rms_norm_eps", rms_norm_eps, 0, 1, open_min=True)
         self.num_heads, self.num_kv_heads = num_attention_heads, kv_heads
-        bias = attention_bias
+        bias = check_bool("attention_bias", attention_bias)
         self.q_proj = nn.Linear(
             hidden_size, num_attention_heads * head_dim * 2, bias=bias
         )
@@ -118,7 +124,21 @@ class GatedAttention(nn.Module):
         """(B, T, hidden) → (B, T, hidden). ``position_embeddings`` is RoPE's (cos,
         sin), each (B, T, rotary_dim); ``attn_mask``, ``is_causal`` and ``cache`` work
         as in GroupedQueryAttention."""
+        dtype = self.q_proj.weight.dtype
+        check_hidden("hidden_states", hidden_states, self.hidden_size, dtype)
         batch, seq, _ = hidden_states.shape
+        check_position_embeddings(
+            position_embeddings, batch, seq, self.rotary_dim, "rotary_dim"
+        )
+        check_forward_mask(
+            attn_mask,
+            is_causal,
+            cache,
+            self.layer_idx,
+            (batch, self.num_heads),
+            seq,
+            dtype,
+        )
         per_head = self.q_proj(hidden_states).view(batch, seq, self.num_heads, -1)
         query, gate = per_head.chunk(2, dim=-1)  # each (B, T, H, D): [query | gate]
         q = self.q_norm(query).transpose(1, 2)  # (B, H, T, D)
@@ -127,21 +147,13 @@ class GatedAttention(nn.Module):
         v = self.v_proj(hidden_states).view(batch, seq, self.num_kv_heads, -1)
         v = v.transpose(1, 2)
         if position_embeddings is not None:
-            cos, sin = position_embeddings
-            if cos.shape[-1] != self.rotary_dim:
-                raise ValueError(
-                    f"position_embeddings must have width rotary_dim={self.rotary_dim}"
-                    f", got cos of shape {tuple(cos.shape)}"
-                )
-            q, k = apply_partial_rotary_pos_emb(q, k, cos, sin)
+            q, k = apply_partial_rotary_pos_emb(q, k, *position_embeddings)
         k, v, attn_mask, is_causal = cached_keys_values(
             cache, self.layer_idx, q.shape[-2], k, v, attn_mask, is_causal
         )
         group = self.num_heads // self.num_kv_heads
-        k, v = repeat_kv(k, group), repeat_kv(v, group)  # (B, H, T, D)
-        out = scaled_dot_product_attention(
-            q, k, v, attn_mask=attn_mask, is_causal=is_causal
-        )
+        k, v = _repeat_kv(k, group), _repeat_kv(v, group)  # (B, H, T, D)
+        out = attend(q, k, v, attn_mask=attn_mask, is_causal=is_causal)
         gate = torch.sigmoid(gate)
         self.last_gate = gate.detach()
         out = out.transpose(1, 2) * gate  # (B, T, H, D)

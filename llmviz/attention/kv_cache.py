@@ -1,94 +1,24 @@
 """The KV cache: ``KVCache`` holds the keys and values of past tokens while a model
-decodes, and ``kv_cache_bytes_per_token`` says how big it gets, from a model's config.
-
-Every layer caches, for each past token, one key and one value per KV head:
-2 · num_hidden_layers · num_key_value_heads · head_dim numbers. MLA (DeepSeek-V2/V3)
-caches instead one compressed latent of ``kv_lora_rank`` numbers and one shared RoPE
-key of ``qk_rope_head_dim`` numbers per layer [deepseekai2024v2].
-
-``MODEL_CONFIGS`` holds the attention fields of real models, as their published
-``config.json`` files give them.
+decodes; ``cache_size`` says how big it gets (its names are re-exported here).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from llmviz._checks import check_int
-
-DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float8": 1, "int8": 1}
-
-MODEL_CONFIGS: dict[str, dict[str, int]] = {
-    "Llama-2-7B": {
-        "hidden_size": 4096,
-        "num_hidden_layers": 32,
-        "num_attention_heads": 32,
-        "num_key_value_heads": 32,
-    },
-    "Llama-3-8B": {
-        "hidden_size": 4096,
-        "num_hidden_layers": 32,
-        "num_attention_heads": 32,
-        "num_key_value_heads": 8,
-    },
-    "Mistral-7B": {
-        "hidden_size": 4096,
-        "num_hidden_layers": 32,
-        "num_attention_heads": 32,
-        "num_key_value_heads": 8,
-    },
-    "DeepSeek-V2": {
-        "hidden_size": 5120,
-        "num_hidden_layers": 60,
-        "num_attention_heads": 128,
-        "num_key_value_heads": 128,
-        "kv_lora_rank": 512,
-        "qk_rope_head_dim": 64,
-        "qk_nope_head_dim": 128,
-        "v_head_dim": 128,
-    },
-}
-
-
-def _field(config: Any, name: str, default: Any = None) -> Any:
-    if isinstance(config, Mapping):
-        return config.get(name, default)
-    return getattr(config, name, default)
-
-
-def kv_cache_bytes_per_token(config: Any, dtype: str = "bfloat16") -> int:
-    """Bytes of KV cache per token, over all layers, for a config (a dict or an HF
-    config object).
-
-    MHA/GQA/MQA: 2 · layers · num_key_value_heads · head_dim · bytes;
-    MLA: layers · (kv_lora_rank + qk_rope_head_dim) · bytes.
-
-    >>> kv_cache_bytes_per_token(MODEL_CONFIGS["Llama-3-8B"]) / 1024
-    128.0
-    """
-    if dtype not in DTYPE_BYTES:
-        raise ValueError(f"dtype must be one of {sorted(DTYPE_BYTES)}, got {dtype!r}")
-    layers = check_int("num_hidden_layers", _field(config, "num_hidden_layers"), 1)
-    if _field(config, "kv_lora_rank") is not None:  # MLA: a latent and a RoPE key
-        latent = check_int("kv_lora_rank", _field(config, "kv_lora_rank"), 1)
-        rope = check_int("qk_rope_head_dim", _field(config, "qk_rope_head_dim"), 0)
-        return layers * (latent + rope) * DTYPE_BYTES[dtype]
-    heads = check_int("num_attention_heads", _field(config, "num_attention_heads"), 1)
-    kv_heads = _field(config, "num_key_value_heads") or heads
-    head_dim = _field(config, "head_dim")
-    if head_dim is None:
-        head_dim = check_int("hidden_size", _field(config, "hidden_size"), 1) // heads
-    return (
-        2
-        * layers
-        * check_int("num_key_value_heads", kv_heads, 1)
-        * head_dim
-        * (DTYPE_BYTES[dtype])
-    )
+from llmviz._tensor_checks import check_tensor
+from llmviz.attention._validate import MAX_SEQ_LEN, check_layer_idx, check_mask
+from llmviz.attention.cache_size import (  # noqa: F401 - re-exported
+    DTYPE_BYTES,
+    MODEL_CONFIGS,
+    cache_layout,
+    kv_cache_bytes_per_token,
+    kv_cache_table,
+)
 
 
 class KVCache:
@@ -105,12 +35,27 @@ class KVCache:
     def update(
         self, layer_idx: int, key: Tensor, value: Tensor
     ) -> tuple[Tensor, Tensor]:
-        """Append the new tokens' key and value; return all of them so far."""
-        if key.shape[-2] != value.shape[-2]:
+        """Append the new tokens' key and value, each (B, H_kv, T_new, D); return all
+        of them so far. The value's last dimension may differ from the key's."""
+        layer_idx = check_layer_idx(layer_idx)
+        for name, tensor in (("key", key), ("value", value)):  # 0 new tokens is fine
+            check_tensor(name, tensor, ranks=(4,), nonempty=False)
+            if 0 in (tensor.shape[0], tensor.shape[1], tensor.shape[3]):
+                raise ValueError(
+                    f"{name} must have a batch, heads and head_dim of at least 1, got "
+                    f"shape {tuple(tensor.shape)}"
+                )
+        if key.shape[:-1] != value.shape[:-1] or key.dtype != value.dtype:
             raise ValueError(
-                "key and value must hold the same number of tokens (dim -2), got key "
-                f"{tuple(key.shape)} and value {tuple(value.shape)}"
+                "value must match key in batch, heads, tokens and dtype (only the last"
+                f" dimension may differ), got key {tuple(key.shape)} {key.dtype} and "
+                f"value {tuple(value.shape)} {value.dtype}"
             )
+        return self._update(layer_idx, key, value)
+
+    def _update(
+        self, layer_idx: int, key: Tensor, value: Tensor
+    ) -> tuple[Tensor, Tensor]:
         if layer_idx in self.keys:
             _check_like("key", key, self.keys[layer_idx])
             _check_like("value", value, self.values[layer_idx])
@@ -121,6 +66,9 @@ class KVCache:
 
     def seq_len(self, layer_idx: int = 0) -> int:
         """How many tokens layer ``layer_idx`` has cached."""
+        return self._seq_len(check_layer_idx(layer_idx))
+
+    def _seq_len(self, layer_idx: int) -> int:
         return self.keys[layer_idx].shape[-2] if layer_idx in self.keys else 0
 
     @property
@@ -131,12 +79,33 @@ class KVCache:
 
 
 def _check_like(name: str, new: Tensor, cached: Tensor) -> None:
-    """The new tokens must match the cached ones in batch, heads and head_dim."""
-    if new.shape[:-2] != cached.shape[:-2] or new.shape[-1] != cached.shape[-1]:
+    """The new tokens must match the cached ones in batch, heads, head_dim, dtype."""
+    same_shape = (
+        new.shape[:-2] == cached.shape[:-2] and new.shape[-1] == cached.shape[-1]
+    )
+    if not same_shape or new.dtype != cached.dtype:
         raise ValueError(
-            f"{name} of shape {tuple(new.shape)} does not fit the cached {name}s of "
-            f"shape {tuple(cached.shape)}: only dim -2 (tokens) may differ"
+            f"{name} of shape {tuple(new.shape)} and dtype {new.dtype} does not fit "
+            f"the cached {name}s of shape {tuple(cached.shape)} and dtype "
+            f"{cached.dtype}: only dim -2 (tokens) may differ"
         )
+
+
+def check_forward_mask(
+    attn_mask: Any,
+    is_causal: Any,
+    cache: Any,
+    layer_idx: int,
+    batch: tuple[int, ...],
+    q_len: int,
+    dtype: torch.dtype,
+) -> None:
+    """A module forward's ``cache`` (a KVCache or None) and its mask over the cached
+    keys and the q_len new ones, checked before the cache changes."""
+    if cache is not None and not isinstance(cache, KVCache):
+        raise TypeError(f"cache must be a KVCache or None, got {type(cache).__name__}")
+    past = 0 if cache is None else cache._seq_len(layer_idx)
+    check_mask(attn_mask, is_causal, batch, q_len, past + q_len, dtype)
 
 
 def _causal_after_past(q_len: int, kv_len: int, device: torch.device) -> Tensor:
@@ -159,7 +128,7 @@ def cached_keys_values(
     the mask to use: after cached tokens, causal means aligned to the last key."""
     if cache is None:
         return key, value, attn_mask, is_causal
-    key, value = cache.update(layer_idx, key, value)
+    key, value = cache._update(layer_idx, key, value)
     if is_causal and attn_mask is None and key.shape[-2] != q_len:
         return key, value, _causal_after_past(q_len, key.shape[-2], key.device), False
     return key, value, attn_mask, is_causal
@@ -178,9 +147,9 @@ def cache_fill(num_layers: int, prompt_len: int, total_len: int, step: int) -> T
     >>> cache_fill(1, prompt_len=2, total_len=5, step=1).tolist()
     [[1, 1, 3, 0, 0]]
     """
-    check_int("num_layers", num_layers, minimum=1)
-    check_int("prompt_len", prompt_len, minimum=1)
-    check_int("total_len", total_len, minimum=prompt_len)
+    check_int("num_layers", num_layers, minimum=1, maximum=1 << 16)
+    check_int("prompt_len", prompt_len, minimum=1, maximum=MAX_SEQ_LEN)
+    check_int("total_len", total_len, minimum=prompt_len, maximum=MAX_SEQ_LEN)
     check_int("step", step, minimum=0)
     if prompt_len + step > total_len:
         raise ValueError(

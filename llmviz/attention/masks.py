@@ -13,32 +13,39 @@ the predicates they return stay short.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 
-from llmviz._checks import check_callable, check_int
+from llmviz._checks import check_int
+from llmviz.attention._validate import MAX_WIDTH
+from llmviz.attention.mask_grid import (  # noqa: F401 - part of this module's API
+    MaskMod,
+    _named,
+    and_masks,
+    check_mask_mod,
+    materialize,
+    or_masks,
+)
 
-MaskMod = Callable[[Tensor, Tensor, Tensor, Tensor], Tensor]
-
-
-def _named(mask_mod: MaskMod, name: str) -> MaskMod:
-    """Give a predicate a readable name, such as ``sliding_window(4)``, for titles."""
-    mask_mod.__name__ = mask_mod.__qualname__ = name
-    return mask_mod
+MAX_INDICES = 4096  # global tokens, or batch rows of padding lengths
 
 
 def _int_tensor(name: str, values: Sequence[int], minimum: int) -> Tensor:
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-        raise TypeError(f"{name} must be a sequence of integers, got {values!r}")
-    if len(values) == 0:
+        raise TypeError(f"{name} must be a sequence of integers, got {values!r:.60}")
+    if not 1 <= len(values) <= MAX_INDICES:
         raise ValueError(
-            f"{name} must hold at least one integer, got an empty sequence"
+            f"{name} must hold 1 to {MAX_INDICES} integers, got {len(values):,}"
         )
     return torch.tensor(
-        [check_int(f"{name}[{i}]", v, minimum) for i, v in enumerate(values)]
+        [check_int(f"{name}[{i}]", v, minimum, MAX_WIDTH) for i, v in enumerate(values)]
     )
+
+
+def _size(name: str, value: int, minimum: int = 1) -> int:
+    return check_int(name, value, minimum=minimum, maximum=MAX_WIDTH)
 
 
 def causal(b: Tensor, h: Tensor, q_idx: Tensor, kv_idx: Tensor) -> Tensor:
@@ -54,12 +61,14 @@ def full(b: Tensor, h: Tensor, q_idx: Tensor, kv_idx: Tensor) -> Tensor:
 def sliding_window(window: int) -> MaskMod:
     """The last ``window`` keys, the query's own included: i − window < j ≤ i.
 
-    This is the definition of Mistral and Hugging Face [jiang2023mistral].
+    This causal window is Mistral's and Hugging Face's ``sliding_window``
+    [jiang2023mistral]; Longformer's window [beltagy2020longformer] is symmetric,
+    w/2 keys on each side of the query.
 
     >>> materialize(sliding_window(2), 3, 3).int().tolist()
     [[1, 0, 0], [1, 1, 0], [0, 1, 1]]
     """
-    window = check_int("window", window, minimum=1)
+    window = _size("window", window)
 
     def mask_mod(b: Tensor, h: Tensor, q_idx: Tensor, kv_idx: Tensor) -> Tensor:
         return (kv_idx <= q_idx) & (q_idx - kv_idx < window)
@@ -70,13 +79,14 @@ def sliding_window(window: int) -> MaskMod:
 def dilated_sliding_window(window: int, dilation: int) -> MaskMod:
     """``window`` keys spaced ``dilation`` apart: j = i, i − d, …, i − (window − 1)·d.
 
-    Longformer's dilated window [beltagy2020longformer]; dilation 1 is sliding_window.
+    The causal half of Longformer's dilated window [beltagy2020longformer], whose
+    windows are symmetric (w/2 keys each side); dilation 1 is sliding_window.
 
     >>> materialize(dilated_sliding_window(2, 2), 4, 4).int().tolist()
     [[1, 0, 0, 0], [0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 1]]
     """
-    window = check_int("window", window, minimum=1)
-    dilation = check_int("dilation", dilation, minimum=1)
+    window = _size("window", window)
+    dilation = _size("dilation", dilation)
 
     def mask_mod(b: Tensor, h: Tensor, q_idx: Tensor, kv_idx: Tensor) -> Tensor:
         distance = q_idx - kv_idx
@@ -95,7 +105,7 @@ def strided(stride: int) -> MaskMod:
     >>> materialize(strided(2), 4, 4).int().tolist()
     [[1, 0, 0, 0], [0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 1]]
     """
-    stride = check_int("stride", stride, minimum=1)
+    stride = _size("stride", stride)
 
     def mask_mod(b: Tensor, h: Tensor, q_idx: Tensor, kv_idx: Tensor) -> Tensor:
         return (kv_idx <= q_idx) & ((q_idx - kv_idx) % stride == 0)
@@ -129,8 +139,8 @@ def attention_sinks(num_sinks: int, window: int) -> MaskMod:
     >>> materialize(attention_sinks(1, 1), 3, 3).int().tolist()
     [[1, 0, 0], [1, 1, 0], [1, 0, 1]]
     """
-    num_sinks = check_int("num_sinks", num_sinks, minimum=0)
-    window = check_int("window", window, minimum=1)
+    num_sinks = _size("num_sinks", num_sinks, 0)
+    window = _size("window", window)
 
     def mask_mod(b: Tensor, h: Tensor, q_idx: Tensor, kv_idx: Tensor) -> Tensor:
         return (kv_idx <= q_idx) & ((kv_idx < num_sinks) | (q_idx - kv_idx < window))
@@ -144,7 +154,7 @@ def block_diagonal(block_size: int) -> MaskMod:
     >>> materialize(block_diagonal(2), 3, 3).int().tolist()
     [[1, 1, 0], [1, 1, 0], [0, 0, 1]]
     """
-    block_size = check_int("block_size", block_size, minimum=1)
+    block_size = _size("block_size", block_size)
 
     def mask_mod(b: Tensor, h: Tensor, q_idx: Tensor, kv_idx: Tensor) -> Tensor:
         return q_idx // block_size == kv_idx // block_size
@@ -160,7 +170,7 @@ def prefix_lm(prefix_len: int) -> MaskMod:
     >>> materialize(prefix_lm(2), 3, 3).int().tolist()
     [[1, 1, 0], [1, 1, 0], [1, 1, 1]]
     """
-    prefix_len = check_int("prefix_len", prefix_len, minimum=0)
+    prefix_len = _size("prefix_len", prefix_len, 0)
 
     def mask_mod(b: Tensor, h: Tensor, q_idx: Tensor, kv_idx: Tensor) -> Tensor:
         return (kv_idx < prefix_len) | (kv_idx <= q_idx)
@@ -180,67 +190,3 @@ def padding(lengths: Sequence[int]) -> MaskMod:
         return kv_idx < valid[b]
 
     return _named(mask_mod, f"padding({valid.tolist()})")
-
-
-def and_masks(*mask_mods: MaskMod) -> MaskMod:
-    """A pair is visible when every mask allows it."""
-    return _combine(mask_mods, torch.logical_and, "and")
-
-
-def or_masks(*mask_mods: MaskMod) -> MaskMod:
-    """A pair is visible when any mask allows it."""
-    return _combine(mask_mods, torch.logical_or, "or")
-
-
-def _combine(mask_mods: tuple[MaskMod, ...], op: Callable, word: str) -> MaskMod:
-    if not mask_mods:
-        raise ValueError(f"{word}_masks needs at least one mask_mod, got none")
-    for i, mask_mod in enumerate(mask_mods):
-        check_callable(f"mask_mods[{i}]", mask_mod)
-
-    def mask_mod(b: Tensor, h: Tensor, q_idx: Tensor, kv_idx: Tensor) -> Tensor:
-        result = mask_mods[0](b, h, q_idx, kv_idx)
-        for other in mask_mods[1:]:
-            result = op(result, other(b, h, q_idx, kv_idx))
-        return result
-
-    names = [getattr(m, "__name__", "mask_mod") for m in mask_mods]
-    return _named(mask_mod, f" {word} ".join(names))
-
-
-def materialize(
-    mask_mod: MaskMod,
-    q_len: int,
-    kv_len: int,
-    batch_size: int | None = None,
-    num_heads: int | None = None,
-) -> Tensor:
-    """The dense bool mask: (q_len, kv_len) for batch row 0 and head 0, or, given
-    ``batch_size`` or ``num_heads``, (batch_size, num_heads, q_len, kv_len).
-
-    >>> materialize(causal, 2, 2).tolist()
-    [[True, False], [True, True]]
-    """
-    check_callable("mask_mod", mask_mod)
-    q_len = check_int("q_len", q_len, minimum=1)
-    kv_len = check_int("kv_len", kv_len, minimum=1)
-    B = 1 if batch_size is None else check_int("batch_size", batch_size, minimum=1)
-    H = 1 if num_heads is None else check_int("num_heads", num_heads, minimum=1)
-    b = torch.arange(B).view(B, 1, 1, 1)  # (B, 1, 1, 1)
-    h = torch.arange(H).view(1, H, 1, 1)  # (1, H, 1, 1)
-    q_idx = torch.arange(q_len).view(q_len, 1)  # (T_q, 1)
-    kv_idx = torch.arange(kv_len).view(1, kv_len)  # (1, T_kv)
-    try:
-        mask = mask_mod(b, h, q_idx, kv_idx)
-    except IndexError as error:  # e.g. padding() given fewer lengths than batch rows
-        name = getattr(mask_mod, "__name__", "mask_mod")
-        raise ValueError(
-            f"{name} does not cover batch_size={B}, num_heads={H}: {error}"
-        ) from error
-    if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
-        got = getattr(mask, "dtype", type(mask).__name__)
-        raise TypeError(f"mask_mod must return a bool tensor, got {got}")
-    mask = mask.expand(B, H, q_len, kv_len)  # (B, H, T_q, T_kv)
-    if batch_size is None and num_heads is None:
-        return mask[0, 0].clone()
-    return mask.clone()

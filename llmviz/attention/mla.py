@@ -16,9 +16,17 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from llmviz._checks import check_int, check_positive_number
-from llmviz.attention.kv_cache import KVCache, cached_keys_values
-from llmviz.attention.sdpa import causal_mask, scaled_dot_product_attention
+from llmviz._checks import check_int, check_real
+from llmviz.attention._validate import (
+    MAX_DIM,
+    MAX_HEADS,
+    check_bool,
+    check_hidden,
+    check_layer_idx,
+    check_position_embeddings,
+)
+from llmviz.attention.kv_cache import KVCache, cached_keys_values, check_forward_mask
+from llmviz.attention.sdpa import _causal, attend
 from llmviz.layers.norms import RMSNorm
 from llmviz.positions.rope import (  # deinterleave: re-exported for older imports
     apply_interleaved_rotary_pos_emb,
@@ -28,7 +36,11 @@ from llmviz.positions.rope import (  # deinterleave: re-exported for older impor
 
 
 def _check_rank(name: str, value: int | None) -> int | None:
-    return None if value is None else check_int(name, value, minimum=1)
+    return None if value is None else _dim(name, value)
+
+
+def _dim(name: str, value: int, minimum: int = 1) -> int:
+    return check_int(name, value, minimum=minimum, maximum=MAX_DIM)
 
 
 class MultiHeadLatentAttention(nn.Module):
@@ -61,17 +73,26 @@ class MultiHeadLatentAttention(nn.Module):
         layer_idx: int = 0,
     ) -> None:
         super().__init__()
-        hidden = check_int("hidden_size", hidden_size, minimum=1)
-        heads = check_int("num_attention_heads", num_attention_heads, minimum=1)
+        hidden = _dim("hidden_size", hidden_size)
+        heads = check_int("num_attention_heads", num_attention_heads, 1, MAX_HEADS)
         self.q_lora_rank = _check_rank("q_lora_rank", q_lora_rank)
-        latent = check_int("kv_lora_rank", kv_lora_rank, minimum=1)
-        nope = check_int("qk_nope_head_dim", qk_nope_head_dim, minimum=1)
-        rope = check_int("qk_rope_head_dim", qk_rope_head_dim, minimum=2)
+        latent = _dim("kv_lora_rank", kv_lora_rank)
+        nope = _dim("qk_nope_head_dim", qk_nope_head_dim)
+        rope = _dim("qk_rope_head_dim", qk_rope_head_dim, minimum=2)
         if rope % 2:
             raise ValueError(f"qk_rope_head_dim must be even for RoPE, got {rope}")
-        value = check_int("v_head_dim", v_head_dim, minimum=1)
-        eps = check_positive_number("rms_norm_eps", rms_norm_eps)
-        self.layer_idx = check_int("layer_idx", layer_idx, minimum=0)
+        value = _dim("v_head_dim", v_head_dim)
+        for name, width in (("qk_nope_head_dim", nope + rope), ("v_head_dim", value)):
+            if heads * width > MAX_DIM:
+                raise ValueError(
+                    f"num_attention_heads × {name} = {heads} × {width} must be at most"
+                    f" {MAX_DIM}, the widest projection allowed"
+                )
+        eps = check_real("rms_norm_eps", rms_norm_eps, 0, 1, open_min=True)
+        rope_interleave = check_bool("rope_interleave", rope_interleave)
+        attention_bias = check_bool("attention_bias", attention_bias)
+        self.layer_idx = check_layer_idx(layer_idx)
+        self.hidden_size = hidden
         self.num_heads, self.kv_lora_rank = heads, latent
         self.qk_nope_head_dim, self.qk_rope_head_dim = nope, rope
         self.v_head_dim, self.rope_interleave = value, rope_interleave
@@ -107,11 +128,6 @@ class MultiHeadLatentAttention(nn.Module):
     def _rotate(
         self, q: Tensor, k: Tensor, cos: Tensor, sin: Tensor
     ) -> tuple[Tensor, Tensor]:
-        if cos.shape[-1] != self.qk_rope_head_dim:
-            raise ValueError(
-                f"position_embeddings must have width qk_rope_head_dim="
-                f"{self.qk_rope_head_dim}, got cos of shape {tuple(cos.shape)}"
-            )
         if self.rope_interleave:
             return apply_interleaved_rotary_pos_emb(q, k, cos, sin)
         return apply_rotary_pos_emb(q, k, cos, sin)
@@ -125,7 +141,7 @@ class MultiHeadLatentAttention(nn.Module):
         )  # (B, H, S, dn), (B, H, S, dv)
         k = torch.cat([k_nope, k_rope.expand(-1, self.num_heads, -1, -1)], dim=-1)
         q = torch.cat([q_nope, q_rope], dim=-1)  # (B, H, T, dn+dr)
-        return scaled_dot_product_attention(
+        return attend(
             q, k, v, attn_mask=attn_mask, is_causal=is_causal, scale=self.scaling
         )  # (B, H, T, dv)
 
@@ -142,11 +158,11 @@ class MultiHeadLatentAttention(nn.Module):
         k = torch.cat([latent, k_rope], dim=-1)  # (B, 1, S, dc+dr)
         kv_len = k.shape[-2]
         if is_causal:
-            attn_mask, is_causal = causal_mask(q_len, kv_len, q.device), False
+            attn_mask, is_causal = _causal(q_len, kv_len, q.device), False
         if attn_mask is not None:  # one row per (head, query), like the queries
             attn_mask = attn_mask.expand(batch, heads, q_len, kv_len)
             attn_mask = attn_mask.reshape(batch, 1, heads * q_len, kv_len)
-        out = scaled_dot_product_attention(
+        out = attend(
             q.reshape(batch, 1, heads * q_len, width),
             k,
             latent,
@@ -169,6 +185,22 @@ class MultiHeadLatentAttention(nn.Module):
         sin), each (B, T, qk_rope_head_dim). A ``cache`` holds, per layer, the latent c
         as its keys (B, 1, T, dc) and the rotated shared key as its values (B, 1, T,
         dr), as in HF. ``absorb=True`` gives the same output in the absorbed form."""
+        dtype = self.kv_a_proj_with_mqa.weight.dtype
+        check_hidden("hidden_states", hidden_states, self.hidden_size, dtype)
+        batch, seq, _ = hidden_states.shape
+        check_position_embeddings(
+            position_embeddings, batch, seq, self.qk_rope_head_dim, "qk_rope_head_dim"
+        )
+        check_forward_mask(
+            attn_mask,
+            is_causal,
+            cache,
+            self.layer_idx,
+            (batch, self.num_heads),
+            seq,
+            dtype,
+        )
+        absorb = check_bool("absorb", absorb)
         q_nope, q_rope = self._queries(hidden_states)
         latent, k_rope = self._latents(hidden_states)
         if position_embeddings is not None:

@@ -15,6 +15,27 @@ import torch
 from torch import Tensor
 
 from llmviz._checks import check_int
+from llmviz._tensor_checks import check_tensor
+from llmviz.attention._validate import MAX_CELLS, check_bool, check_cells
+
+MAX_JACOBIAN_WIDTH = 4096  # a Jacobian has width² entries per row
+
+
+def _check_weights(weights: Tensor) -> Tensor:
+    """Probabilities: a float tensor of values in [0, 1], at least 1-d."""
+    check_tensor("weights", weights)
+    if weights.dim() == 0:
+        raise ValueError("weights must have at least 1 dimension, got a 0-d tensor")
+    if bool((weights < 0).any() | (weights > 1).any()):
+        raise ValueError(
+            "weights must be probabilities, in [0, 1]: got values from "
+            f"{weights.min().item():.3g} to {weights.max().item():.3g}"
+        )
+    return weights
+
+
+def _seed(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
 
 
 def softmax_entropy(weights: Tensor) -> Tensor:
@@ -23,6 +44,7 @@ def softmax_entropy(weights: Tensor) -> Tensor:
     >>> round(softmax_entropy(torch.full((4,), 0.25)).item(), 4)
     1.3863
     """
+    _check_weights(weights)
     tiny = torch.finfo(weights.dtype).tiny
     return -(weights * torch.log(weights.clamp_min(tiny))).sum(-1)
 
@@ -33,6 +55,14 @@ def softmax_jacobian(weights: Tensor) -> Tensor:
     >>> softmax_jacobian(torch.tensor([1.0, 0.0])).abs().sum().item()
     0.0
     """
+    _check_weights(weights)
+    n = weights.shape[-1]
+    if n > MAX_JACOBIAN_WIDTH or weights.numel() * n > MAX_CELLS:
+        raise ValueError(
+            f"weights of shape {tuple(weights.shape)} give a Jacobian of "
+            f"{weights.numel() * n:,} entries: at most {MAX_JACOBIAN_WIDTH} per row "
+            f"and {MAX_CELLS:,} in all"
+        )
     return torch.diag_embed(weights) - weights.unsqueeze(-1) * weights.unsqueeze(-2)
 
 
@@ -54,10 +84,13 @@ def scaling_statistics(
     >>> 14 < s["score_std"] < 18   # √256 = 16
     True
     """
-    head_dim = check_int("head_dim", head_dim, minimum=1)
-    num_keys = check_int("num_keys", num_keys, minimum=1)
-    num_queries = check_int("num_queries", num_queries, minimum=1)
-    generator = torch.Generator().manual_seed(seed)
+    head_dim = check_int("head_dim", head_dim, minimum=1, maximum=1 << 16)
+    scaled = check_bool("scaled", scaled)
+    num_keys = check_int("num_keys", num_keys, minimum=1, maximum=1024)
+    num_queries = check_int("num_queries", num_queries, minimum=1, maximum=1 << 16)
+    check_cells("Jacobians", num_queries=num_queries, num_keys=num_keys**2)
+    check_cells("queries", num_queries=num_queries, head_dim=head_dim)
+    generator = _seed(seed)
     q = torch.randn(num_queries, head_dim, generator=generator)  # (T_q, D)
     k = torch.randn(num_keys, head_dim, generator=generator)  # (T_kv, D)
     scores = q @ k.T / (math.sqrt(head_dim) if scaled else 1.0)  # (T_q, T_kv)
@@ -75,9 +108,10 @@ def example_weights(
     head_dim: int, num_keys: int = 12, seed: int = 0
 ) -> dict[str, Tensor]:
     """One query's weights over ``num_keys`` random keys, without and with 1/√d_k."""
-    head_dim = check_int("head_dim", head_dim, minimum=1)
-    num_keys = check_int("num_keys", num_keys, minimum=1)
-    generator = torch.Generator().manual_seed(seed)
+    head_dim = check_int("head_dim", head_dim, minimum=1, maximum=1 << 16)
+    num_keys = check_int("num_keys", num_keys, minimum=1, maximum=1 << 16)
+    check_cells("keys", num_keys=num_keys, head_dim=head_dim)
+    generator = _seed(seed)
     q = torch.randn(head_dim, generator=generator)  # (D,)
     k = torch.randn(num_keys, head_dim, generator=generator)  # (T_kv, D)
     scores = k @ q  # (T_kv,)

@@ -17,58 +17,29 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from llmviz._checks import check_positive_number
+from llmviz._checks import check_int, check_positive_number
+from llmviz.attention._validate import (
+    MAX_SEQ_LEN,
+    check_attention_inputs,
+    check_bool,
+    check_cells,
+    check_device,
+    check_mask,
+)
 
 
-def _check_tensor(name: str, tensor: Tensor) -> None:
-    if not isinstance(tensor, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
-    if tensor.dim() < 2:
-        raise ValueError(
-            f"{name} must have at least 2 dimensions (..., seq, dim), "
-            f"got shape {tuple(tensor.shape)}"
-        )
-
-
-def _check_inputs(query: Tensor, key: Tensor, value: Tensor | None = None) -> None:
-    _check_tensor("query", query)
-    _check_tensor("key", key)
-    if query.shape[-1] != key.shape[-1]:
-        raise ValueError(
-            "query and key must have the same last dimension (head_dim), "
-            f"got query {tuple(query.shape)} and key {tuple(key.shape)}"
-        )
-    if value is not None:
-        _check_tensor("value", value)
-        if value.shape[-2] != key.shape[-2]:
-            raise ValueError(
-                "key and value must have the same sequence length (dim -2), "
-                f"got key {tuple(key.shape)} and value {tuple(value.shape)}"
-            )
-
-
-def _check_mask(attn_mask: Tensor, query: Tensor, key: Tensor, is_causal: bool) -> None:
-    if is_causal:
-        raise ValueError(
-            "give attn_mask or is_causal=True, not both (torch forbids it too); to "
-            "combine them, pass attn_mask & causal_mask(q_len, kv_len)"
-        )
-    if not isinstance(attn_mask, Tensor):
-        raise TypeError(
-            f"attn_mask must be a torch.Tensor or None, got {type(attn_mask).__name__}"
-        )
-    if attn_mask.dtype not in (torch.bool, query.dtype):
-        raise TypeError(
-            f"attn_mask must be bool or have the query's dtype {query.dtype}, "
-            f"got {attn_mask.dtype}"
-        )
-    q_len, kv_len = query.shape[-2], key.shape[-2]
-    rows_ok = attn_mask.dim() >= 2 and attn_mask.shape[-2] in (1, q_len)
-    if not (rows_ok and attn_mask.shape[-1] in (1, kv_len)):
-        raise ValueError(
-            f"attn_mask must broadcast to (..., q_len, kv_len) = (..., {q_len}, "
-            f"{kv_len}), got shape {tuple(attn_mask.shape)}"
-        )
+def _checked(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor | None,
+    attn_mask: Tensor | None,
+    is_causal: bool,
+    scale: float | None,
+) -> float | None:
+    """Check every argument of the two public functions; return the scale."""
+    batch = check_attention_inputs(query, key, value)
+    check_mask(attn_mask, is_causal, batch, query.shape[-2], key.shape[-2], query.dtype)
+    return None if scale is None else check_positive_number("scale", scale)
 
 
 def causal_mask(q_len: int, kv_len: int, device: torch.device | None = None) -> Tensor:
@@ -77,6 +48,14 @@ def causal_mask(q_len: int, kv_len: int, device: torch.device | None = None) -> 
     >>> causal_mask(2, 3).int().tolist()
     [[1, 0, 0], [1, 1, 0]]
     """
+    q_len = check_int("q_len", q_len, minimum=1, maximum=MAX_SEQ_LEN)
+    kv_len = check_int("kv_len", kv_len, minimum=1, maximum=MAX_SEQ_LEN)
+    check_cells("a causal mask", q_len=q_len, kv_len=kv_len)
+    device = check_device("device", device, none=True)
+    return _causal(q_len, kv_len, device)
+
+
+def _causal(q_len: int, kv_len: int, device: torch.device | None) -> Tensor:
     return torch.ones(q_len, kv_len, dtype=torch.bool, device=device).tril()
 
 
@@ -94,15 +73,22 @@ def attention_weights(
     >>> attention_weights(torch.ones(1, 4), torch.ones(3, 4)).tolist()
     [[0.3333333432674408, 0.3333333432674408, 0.3333333432674408]]
     """
-    _check_inputs(query, key)
-    if attn_mask is not None:
-        _check_mask(attn_mask, query, key, is_causal)
+    scale = _checked(query, key, None, attn_mask, is_causal, scale)
+    return _weights(query, key, attn_mask, is_causal, scale)
+
+
+def _weights(
+    query: Tensor,
+    key: Tensor,
+    attn_mask: Tensor | None,
+    is_causal: bool,
+    scale: float | None,
+) -> Tensor:
     if scale is None:
         scale = 1.0 / math.sqrt(query.shape[-1])
-    scale = check_positive_number("scale", scale)
     scores = query @ key.transpose(-2, -1) * scale  # (..., q_len, kv_len)
     if is_causal:
-        attn_mask = causal_mask(query.shape[-2], key.shape[-2], query.device)
+        attn_mask = _causal(query.shape[-2], key.shape[-2], query.device)
     if attn_mask is not None:
         if attn_mask.dtype == torch.bool:
             scores = scores.masked_fill(~attn_mask, float("-inf"))
@@ -131,14 +117,25 @@ def scaled_dot_product_attention(
     >>> scaled_dot_product_attention(q, k, v, is_causal=True).tolist()
     [[1.0, 0.0], [0.33..., 0.66...]]
     """
-    _check_inputs(query, key, value)
+    scale = _checked(query, key, value, attn_mask, is_causal, scale)
+    return_weights = check_bool("return_weights", return_weights)
+    return attend(query, key, value, attn_mask, is_causal, scale, return_weights)
+
+
+def attend(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None = None,
+    is_causal: bool = False,
+    scale: float | None = None,
+    return_weights: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """``scaled_dot_product_attention`` without the checks, for the modules' inner
+    steps, whose inputs their forward has checked."""
     if return_weights:
-        weights = attention_weights(query, key, attn_mask, is_causal, scale)
+        weights = _weights(query, key, attn_mask, is_causal, scale)
         return weights @ value, weights
-    if attn_mask is not None:
-        _check_mask(attn_mask, query, key, is_causal)
-    if scale is not None:
-        check_positive_number("scale", scale)
     return F.scaled_dot_product_attention(
         query, key, value, attn_mask=attn_mask, is_causal=is_causal, scale=scale
     )

@@ -13,7 +13,8 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from llmviz._checks import check_int
-from llmviz.attention.sdpa import scaled_dot_product_attention
+from llmviz.attention._validate import MAX_DIM, check_hidden, check_mask
+from llmviz.attention.sdpa import attend
 
 
 class SingleHeadAttention(nn.Module):
@@ -30,11 +31,11 @@ class SingleHeadAttention(nn.Module):
         self, hidden_size: int, head_dim: int, context_size: int | None = None
     ) -> None:
         super().__init__()
-        hidden_size = check_int("hidden_size", hidden_size, minimum=1)
-        head_dim = check_int("head_dim", head_dim, minimum=1)
+        hidden_size = check_int("hidden_size", hidden_size, 1, MAX_DIM)
+        head_dim = check_int("head_dim", head_dim, 1, MAX_DIM)
         if context_size is None:
             context_size = hidden_size
-        context_size = check_int("context_size", context_size, minimum=1)
+        context_size = check_int("context_size", context_size, 1, MAX_DIM)
         self.q_proj = nn.Linear(hidden_size, head_dim, bias=False)
         self.k_proj = nn.Linear(context_size, head_dim, bias=False)
         self.v_proj = nn.Linear(context_size, head_dim, bias=False)
@@ -44,16 +45,16 @@ class SingleHeadAttention(nn.Module):
     ) -> tuple[Tensor, Tensor]:
         """x (B, T_q, hidden_size), context (B, T_kv, context_size) or None
         -> output (B, T_q, head_dim), weights (B, T_q, T_kv)."""
+        dtype = self.q_proj.weight.dtype
+        check_hidden("x", x, self.q_proj.in_features, dtype)
         source = x if context is None else context
-        for name, tensor, size in (
-            ("x", x, self.q_proj.in_features),
-            ("context", source, self.k_proj.in_features),
-        ):
-            if tensor.dim() != 3 or tensor.shape[-1] != size:
-                shape = tuple(tensor.shape)
-                raise ValueError(f"{name} must be (batch, seq, {size}), got {shape}")
+        check_hidden("context", source, self.k_proj.in_features, dtype, "context_size")
+        if source.shape[0] != x.shape[0]:
+            raise ValueError(
+                f"context must have the batch size of x, {x.shape[0]}, got shape "
+                f"{tuple(source.shape)}"
+            )
+        check_mask(attn_mask, False, (x.shape[0],), x.shape[1], source.shape[1], dtype)
         q = self.q_proj(x)  # (B, T_q, D)
         k, v = self.k_proj(source), self.v_proj(source)  # (B, T_kv, D)
-        return scaled_dot_product_attention(
-            q, k, v, attn_mask=attn_mask, return_weights=True
-        )
+        return attend(q, k, v, attn_mask=attn_mask, return_weights=True)

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from llmviz._checks import check_int
+from llmviz._tensor_checks import check_dim, check_tensor
 
 
 class SwiGLU(nn.Module):
@@ -24,11 +25,21 @@ class SwiGLU(nn.Module):
 
     def __init__(self, hidden_size: int, intermediate_size: int) -> None:
         super().__init__()
-        check_int("hidden_size", hidden_size, minimum=1)
-        check_int("intermediate_size", intermediate_size, minimum=1)
+        check_int("hidden_size", hidden_size, minimum=1, maximum=1 << 16)
+        check_int("intermediate_size", intermediate_size, minimum=1, maximum=1 << 18)
         self.gate_proj = nn.Linear(hidden_size, intermediate_size, bias=False)
         self.up_proj = nn.Linear(hidden_size, intermediate_size, bias=False)
         self.down_proj = nn.Linear(intermediate_size, hidden_size, bias=False)
 
     def forward(self, x: Tensor) -> Tensor:
+        """(..., hidden_size) → (..., hidden_size)."""
+        check_tensor("x", x)
+        if x.dim() == 0:
+            raise ValueError("x must have at least 1 dimension, got a 0-d tensor")
+        check_dim("x", x, -1, self.gate_proj.in_features, "hidden_size")
+        if x.dtype != self.gate_proj.weight.dtype:
+            raise TypeError(
+                f"x must have the layer's dtype {self.gate_proj.weight.dtype}, "
+                f"got {x.dtype}"
+            )
         return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))

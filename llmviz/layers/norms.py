@@ -11,7 +11,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from llmviz._checks import check_int, check_positive_number
+from llmviz._checks import check_int, check_real
+from llmviz._tensor_checks import check_dim, check_tensor
+
+MAX_HIDDEN = 1 << 20
 
 
 class RMSNorm(nn.Module):
@@ -24,11 +27,17 @@ class RMSNorm(nn.Module):
 
     def __init__(self, hidden_size: int, eps: float = 1e-6) -> None:
         super().__init__()
-        check_int("hidden_size", hidden_size, minimum=1)
+        check_int("hidden_size", hidden_size, minimum=1, maximum=MAX_HIDDEN)
         self.weight = nn.Parameter(torch.ones(hidden_size))
-        self.variance_epsilon = check_positive_number("eps", eps)
+        self.variance_epsilon = check_real("eps", eps, 0, 1, open_min=True)
 
     def forward(self, hidden_states: Tensor) -> Tensor:
+        """(..., hidden_size) → the same shape, normalised over the last dimension."""
+        check_tensor("hidden_states", hidden_states)
+        if hidden_states.dim() == 0:
+            raise ValueError("hidden_states must have at least 1 dimension, got 0-d")
+        size = self.weight.shape[0]
+        check_dim("hidden_states", hidden_states, -1, size, "hidden_size")
         dtype = hidden_states.dtype
         x = hidden_states.to(torch.float32)
         x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.variance_epsilon)
