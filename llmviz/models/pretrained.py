@@ -9,11 +9,13 @@ writes them.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import torch
 
-from llmviz.models.tinygpt import TinyGPT, TinyGPTConfig
+from llmviz.models.config import TinyGPTConfig
+from llmviz.models.tinygpt import TinyGPT
 from llmviz.tokenization.bpe import BPE
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -43,32 +45,53 @@ def save_tokenizer(tokenizer: BPE, path: Path = WEIGHTS_DIR / "tokenizer.json") 
     path.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
 
 
-def load_tokenizer(path: Path = WEIGHTS_DIR / "tokenizer.json") -> BPE:
-    """TinyGPT's tokenizer: byte-level BPE that we trained on the book's corpora."""
-    state = json.loads(path.read_text(encoding="utf-8"))
+def load_tokenizer(path: str | os.PathLike = WEIGHTS_DIR / "tokenizer.json") -> BPE:
+    """TinyGPT's tokenizer: byte-level BPE that we trained on the book's corpora.
+
+    ``path`` (a ``str`` or a ``pathlib.Path``) is a file that ``save_tokenizer`` wrote.
+    """
+    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"path must be a str or os.PathLike, got {type(path).__name__} {path!r:.60}"
+        )
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"path must be an existing tokenizer file, got {str(path)!r}")
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        merges = [tuple(pair) for pair in state["merges"]]
+        vocab, pattern = state["vocab"], state["pattern"]
+        special_tokens = state["special_tokens"]
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
+        raise ValueError(
+            f"path must be a tokenizer file written by save_tokenizer, but "
+            f"{str(path)!r} is not one ({type(error).__name__}: {error})"
+        ) from error
     return BPE(
-        [tuple(pair) for pair in state["merges"]],
-        state["vocab"],
-        pattern=state["pattern"],
-        special_tokens=state["special_tokens"],
+        merges, vocab, pattern=pattern, special_tokens=special_tokens,
         name="TinyGPT BPE",
-    )
+    )  # fmt: skip
 
 
 def save_model(model: TinyGPT, path: Path) -> None:
+    """Write ``model``'s config and float16 weights (a tied ``lm_head`` only once)."""
+    tied = model.config.tie_word_embeddings
     weights = {
         name: tensor.to(torch.float16)
         for name, tensor in model.state_dict().items()
-        if name != "lm_head.weight"  # tied to embed_tokens.weight
+        if not (tied and name == "lm_head.weight")  # it is embed_tokens.weight
     }
     torch.save({"config": model.config.to_dict(), "state_dict": weights}, path)
 
 
 def load_model(path: Path) -> TinyGPT:
+    """The model that ``save_model`` wrote, in float32 and eval mode. Files written
+    before ``tie_word_embeddings`` existed have no such field: they are tied."""
     saved = torch.load(path, map_location="cpu", weights_only=True)
     model = TinyGPT(TinyGPTConfig(**saved["config"]))
     weights = {name: tensor.float() for name, tensor in saved["state_dict"].items()}
-    weights["lm_head.weight"] = weights["embed_tokens.weight"]
+    if model.config.tie_word_embeddings:
+        weights["lm_head.weight"] = weights["embed_tokens.weight"]
     model.load_state_dict(weights)
     return model.eval()
 

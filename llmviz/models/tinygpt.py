@@ -5,79 +5,35 @@ Each layer is pre-norm [touvron2023llama]:
     h = x + Attention(RMSNorm(x))        with RoPE on q and k, and shared KV heads
     y = h + SwiGLU(RMSNorm(h))
 
-The token embedding is tied to the output layer. ``output_gate=True`` adds a sigmoid
-gate after attention [qiu2025gated]. ``rope_parameters`` rescales RoPE for longer
-contexts (chapter 6), and ``position_embedding="learned"`` replaces RoPE by a table of
-absolute positions added to the token embeddings, as in BERT and GPT-2. With
-``num_experts`` > 0 every feed-forward layer is a sparse mixture of SwiGLU experts
-(chapter 7); each layer keeps the router logits of its last call. The parameter
+The token embedding is tied to the output layer unless ``tie_word_embeddings=False``
+(as in Hugging Face's configs). ``output_gate=True`` adds a sigmoid gate after
+attention [qiu2025gated]. ``rope_parameters`` rescales RoPE for longer contexts
+(chapter 6), and ``position_embedding="learned"`` replaces RoPE by a table of absolute
+positions added to the token embeddings, as in BERT and GPT-2. With ``num_experts`` > 0
+every feed-forward layer is a sparse mixture of SwiGLU experts (chapter 7); each layer
+keeps the router logits of its last call. The parameter
 names are those of Hugging Face's ``LlamaForCausalLM`` (without its ``model.``
-prefix), so that its weights can be compared one for one; ``to_hf_llama`` builds that
-twin.
+prefix), so that its weights can be compared one for one; ``to_hf_llama``
+(``llmviz.models.hf_twin``) builds that twin.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import torch
 from torch import Tensor, nn
 
-from llmviz._checks import check_int, check_positive_number
+from llmviz._checks import check_int
+from llmviz._tensor_checks import check_tensor
 from llmviz.attention.heads import GroupedQueryAttention
 from llmviz.attention.kv_cache import KVCache
 from llmviz.layers import RMSNorm, SwiGLU
+from llmviz.models.config import POSITION_EMBEDDINGS, TinyGPTConfig
 from llmviz.moe.layer import SparseMoeBlock
-from llmviz.moe.routing import check_top_k
 from llmviz.positions.rope import rope_cos_sin
 from llmviz.positions.rope_scaling import rope_parameters
 
-POSITION_EMBEDDINGS = ("rope", "learned")
-
-
-@dataclass(frozen=True)
-class TinyGPTConfig:
-    """The sizes of a TinyGPT, named as in Hugging Face's ``LlamaConfig``."""
-
-    vocab_size: int = 2048
-    hidden_size: int = 128
-    num_hidden_layers: int = 4
-    num_attention_heads: int = 4
-    num_key_value_heads: int = 2
-    intermediate_size: int = 384
-    max_position_embeddings: int = 256  # the training length; RoPE itself has no limit
-    rope_theta: float = 10000.0
-    rms_norm_eps: float = 1e-5
-    output_gate: bool = False
-    position_embedding: str = "rope"  # or "learned": a table of absolute positions
-    rope_parameters: dict | None = None  # rope_type and its scaling, as in HF
-    num_experts: int = 0  # > 0: each feed-forward layer is a mixture of experts
-    num_experts_per_tok: int = 2
-
-    def __post_init__(self) -> None:
-        for name in (
-            "vocab_size",
-            "hidden_size",
-            "num_hidden_layers",
-            "intermediate_size",
-            "max_position_embeddings",
-        ):
-            check_int(name, getattr(self, name), minimum=1)
-        check_positive_number("rope_theta", self.rope_theta)
-        check_positive_number("rms_norm_eps", self.rms_norm_eps)
-        check_int("num_experts", self.num_experts, minimum=0)
-        if self.num_experts:
-            check_top_k(
-                "num_experts_per_tok", self.num_experts_per_tok, self.num_experts
-            )
-        if self.position_embedding not in POSITION_EMBEDDINGS:
-            raise ValueError(
-                f"position_embedding must be one of {POSITION_EMBEDDINGS}, got "
-                f"{self.position_embedding!r}"
-            )
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+__all__ = ["POSITION_EMBEDDINGS", "TinyGPT", "TinyGPTConfig"]
+MAX_NEW_TOKENS = 1_000_000  # generate's bound: more would run for days on a CPU
 
 
 class DecoderLayer(nn.Module):
@@ -149,8 +105,9 @@ class TinyGPT(nn.Module):
         )
         self.norm = RMSNorm(config.hidden_size, config.rms_norm_eps)
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
-        self.lm_head.weight = self.embed_tokens.weight  # tied
         self.apply(self._init_weights)
+        if config.tie_word_embeddings:
+            self.lm_head.weight = self.embed_tokens.weight
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
@@ -161,21 +118,37 @@ class TinyGPT(nn.Module):
     def head_dim(self) -> int:
         return self.config.hidden_size // self.config.num_attention_heads
 
+    def _check_ids(self, input_ids: Tensor) -> None:
+        """(B, T) int64 token ids, each in [0, vocab_size)."""
+        check_tensor("input_ids", input_ids, ranks=(2,), floating=False)
+        if input_ids.dtype != torch.long:
+            raise TypeError(f"input_ids must be int64 token ids, got {input_ids.dtype}")
+        low, high = int(input_ids.min()), int(input_ids.max())
+        if low < 0 or high >= self.config.vocab_size:
+            raise ValueError(
+                f"input_ids must lie in [0, vocab_size={self.config.vocab_size}), got "
+                f"ids from {low} to {high}"
+            )
+
     def _positions(
         self, input_ids: Tensor, cache: KVCache | None, position_ids: Tensor | None
     ) -> Tensor:
-        if input_ids.dim() != 2 or input_ids.dtype != torch.long:
-            raise ValueError(
-                "input_ids must be a (batch, seq) tensor of int64 token ids, got "
-                f"shape {tuple(input_ids.shape)} and dtype {input_ids.dtype}"
+        if cache is not None and not isinstance(cache, KVCache):
+            raise TypeError(
+                f"cache must be a KVCache or None, got {type(cache).__name__}"
             )
         cached = 0 if cache is None else cache.seq_len(0)
         if position_ids is None:
             return torch.arange(cached, cached + input_ids.shape[1])
+        check_tensor("position_ids", position_ids, ranks=(1,), floating=False)
         if position_ids.shape != input_ids.shape[-1:]:
             raise ValueError(
                 f"position_ids must have shape ({input_ids.shape[1]},), one per token,"
                 f" got {tuple(position_ids.shape)}"
+            )
+        if int(position_ids.min()) < 0:
+            raise ValueError(
+                f"position_ids must be >= 0, got {int(position_ids.min())}"
             )
         if cached and int(position_ids[0]) != cached:
             raise ValueError(
@@ -221,6 +194,20 @@ class TinyGPT(nn.Module):
         attention weights (B, H, T, T_kv). With a ``cache``, ``input_ids`` continue
         the tokens it holds, and their keys and values are added to it.
         ``position_ids`` (T,) default to 0, 1, … after the cached tokens."""
+        self._check_ids(input_ids)
+        if not isinstance(output_attentions, bool):
+            raise TypeError(
+                f"output_attentions must be a bool, got {output_attentions!r}"
+            )
+        return self._forward(input_ids, cache, output_attentions, position_ids)
+
+    def _forward(
+        self,
+        input_ids: Tensor,
+        cache: KVCache | None = None,
+        output_attentions: bool = False,
+        position_ids: Tensor | None = None,
+    ) -> Tensor | tuple[Tensor, list[Tensor]]:
         positions = self._positions(input_ids, cache, position_ids)
         x = self.embed_tokens(input_ids)  # (B, T, hidden)
         if self.config.position_embedding == "learned":
@@ -240,50 +227,15 @@ class TinyGPT(nn.Module):
     ) -> Tensor:
         """Greedy decoding: append the most likely next token, ``max_new_tokens``
         times. With ``use_cache``, each step runs only the newest token."""
-        check_int("max_new_tokens", max_new_tokens, minimum=0)
+        self._check_ids(input_ids)
+        check_int("max_new_tokens", max_new_tokens, minimum=0, maximum=MAX_NEW_TOKENS)
+        if not isinstance(use_cache, bool):
+            raise TypeError(f"use_cache must be a bool, got {use_cache!r}")
         cache = KVCache() if use_cache else None
         ids, step_input = input_ids, input_ids
-        for _ in range(max_new_tokens):
-            logits = self(step_input, cache=cache)
+        for _ in range(max_new_tokens):  # argmax ids are in the vocabulary: no checks
+            logits = self._forward(step_input, cache=cache)
             next_id = logits[:, -1].argmax(dim=-1, keepdim=True)  # (B, 1)
             ids = torch.cat([ids, next_id], dim=1)
             step_input = next_id if use_cache else ids
         return ids
-
-
-_NOT_IN_LLAMA = (
-    "output_gate",
-    "position_embedding",
-    "num_experts",
-    "num_experts_per_tok",
-)
-
-
-def to_hf_llama(model: TinyGPT, **config: object) -> nn.Module:
-    """Hugging Face's ``LlamaForCausalLM`` holding ``model``'s weights: the same
-    logits, and a production implementation to check ours against (``generate``,
-    ``DynamicCache``). ``config`` adds or overrides ``LlamaConfig`` fields, such as
-    ``attn_implementation="eager"``. Needs ``transformers``.
-
-    Only a plain TinyGPT has a Llama twin: RoPE, no output gate, no experts.
-    """
-    if not isinstance(model, TinyGPT):
-        raise TypeError(f"model must be a TinyGPT, got {type(model).__name__}")
-    ours = model.config
-    if ours.output_gate or ours.position_embedding != "rope" or ours.num_experts:
-        raise ValueError(
-            "only a TinyGPT with RoPE, no output gate and no experts has a Llama "
-            f"twin; got output_gate={ours.output_gate}, position_embedding="
-            f"{ours.position_embedding!r}, num_experts={ours.num_experts}"
-        )
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    fields = {k: v for k, v in ours.to_dict().items() if k not in _NOT_IN_LLAMA}
-    twin = LlamaForCausalLM(LlamaConfig(**fields, tie_word_embeddings=True, **config))
-    twin.load_state_dict(
-        {
-            ("" if name.startswith("lm_head") else "model.") + name: weight
-            for name, weight in model.state_dict().items()
-        }
-    )
-    return twin.eval()

@@ -4,7 +4,8 @@ The corpus is Python's documentation, some of its standard library and our Chine
 text (``llmviz.data``), each split 90/10 into training and validation text. Every
 training sequence starts with ``<|endoftext|>`` followed by a random window of the
 token stream. Everything is seeded and the thread count is fixed, so a rerun with the
-same arguments on the same machine gives the same weights; both go in the log.
+same arguments on the same machine gives the same weights; both go in the log (the
+shipped weights predate a fix to ``batches``, which now draws other offsets).
 ``--output-gate`` trains the gated twin used for the attention-sink experiment, and
 ``--position-embedding learned`` a model with a table of absolute positions (chapter 6),
 and ``--num-experts`` a mixture of experts, with Mixtral's load-balancing loss weighted
@@ -26,7 +27,8 @@ from tqdm.auto import tqdm
 
 from llmviz import data
 from llmviz.models import pretrained
-from llmviz.models.tinygpt import TinyGPT, TinyGPTConfig
+from llmviz.models.config import TinyGPTConfig
+from llmviz.models.tinygpt import TinyGPT
 from llmviz.moe.losses import load_balancing_loss
 from llmviz.moe.routing import expert_counts, route
 from llmviz.tokenization.bpe import BPE
@@ -51,8 +53,18 @@ def train_tokenizer(text: str, vocab_size: int) -> BPE:
 def batches(
     ids: torch.Tensor, seq_len: int, batch_size: int, bos_id: int, generator
 ) -> torch.Tensor:
-    """(batch, seq_len + 1) rows: ``bos_id`` then seq_len tokens from random offsets."""
-    starts = torch.randint(len(ids) - seq_len, (batch_size,), generator=generator)
+    """(batch, seq_len + 1) rows: ``bos_id`` then seq_len tokens from random offsets,
+    each of the len(ids) - seq_len + 1 windows as likely as any other.
+
+    The shipped weights were trained before the last window was drawable (the bound
+    was len(ids) - seq_len), so this code draws other offsets than their run did: a
+    rerun gives close but not identical weights and logs.
+    """
+    if seq_len > len(ids):
+        raise ValueError(
+            f"seq_len must be at most the {len(ids)} tokens of ids, got {seq_len}"
+        )
+    starts = torch.randint(len(ids) - seq_len + 1, (batch_size,), generator=generator)
     windows = torch.stack([ids[s : s + seq_len] for s in starts.tolist()])
     bos = torch.full((batch_size, 1), bos_id, dtype=torch.long)
     return torch.cat([bos, windows], dim=1)
@@ -127,6 +139,7 @@ def train(args: argparse.Namespace) -> dict:
         position_embedding=args.position_embedding,
         num_experts=args.num_experts,
         num_experts_per_tok=args.num_experts_per_tok,
+        tie_word_embeddings=not args.untie_word_embeddings,
     )
     model = TinyGPT(config).train()
     optimizer = torch.optim.AdamW(
@@ -170,6 +183,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--name", default="tinygpt")
     parser.add_argument("--output-gate", action="store_true")
+    parser.add_argument(
+        "--untie-word-embeddings", action="store_true", help="a separate lm_head"
+    )
     parser.add_argument(
         "--position-embedding", default="rope", choices=["rope", "learned"]
     )
