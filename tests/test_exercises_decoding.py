@@ -1,25 +1,28 @@
 """Chapter 8's checks on decoding accept right answers, written another way than
-llmviz's, and name the usual mistakes without giving the answer away."""
+llmviz's (loops, NumPy, lists, other dtypes, in-place operations on copies), and turn
+every wrong one (a usual mistake, a wrong type, NaN, an exception, a hang) into ❌ and
+the sentence for it, without giving the answer away."""
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 
+import numpy as np
 import pytest
 import torch
 
+import llmviz.exercises._check as harness
 from llmviz.decoding.filters import top_p_filter
 from llmviz.exercises import check_beam_step, check_majority_vote, check_top_p
-from llmviz.exercises.decoding import (
+from llmviz.exercises.decoding import TOP_P_MISTAKES, _kept, _top_p_cases
+from llmviz.exercises.decoding_beam import (
     BEAM_MISTAKES,
-    TOP_P_MISTAKES,
-    VOTE_CASES,
     _beam_cases,
     _beam_mistake,
-    _kept,
-    _top_p_cases,
     reference_beam_step,
 )
+from llmviz.exercises.decoding_vote import VOTE_CASES
 from tests.exercise_asserts import assert_accepts, assert_names_mistake
 
 NEG_INF = -float("inf")
@@ -139,9 +142,73 @@ def vote(answers, ties="first"):
     return best
 
 
+# more correct solutions, in other styles and types
+
+
+def top_p_numpy(logits, p):
+    """NumPy all through, a NumPy array back."""
+    z = logits.numpy().astype(np.float64)
+    probs = np.exp(z - z.max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)
+    order = np.argsort(-probs, axis=-1)
+    ranked = np.take_along_axis(probs, order, -1)
+    removed = np.cumsum(ranked, -1) - ranked >= p
+    removed &= p < 1
+    mask = np.zeros_like(removed)
+    np.put_along_axis(mask, order, removed, -1)  # back to the vocabulary's order
+    return np.where(mask, -np.inf, z)
+
+
+def top_p_in_place(logits, p):
+    """Fills a copy in place, row by row."""
+    out = logits.clone()
+    kept = top_p(logits, p) > NEG_INF
+    for row in range(out.shape[0]):
+        out[row][~kept[row]] = NEG_INF
+    return out
+
+
+def beam_step_numpy(scores, log_probs, num_beams):
+    """NumPy arrays back, the flat index unravelled with np.unravel_index."""
+    totals = scores.numpy()[:, None] + log_probs.numpy()
+    flat = np.argsort(-totals, axis=None, kind="stable")[:num_beams]
+    parent, token = np.unravel_index(flat, totals.shape)
+    return totals.reshape(-1)[flat], parent, token
+
+
+def beam_step_lists(scores, log_probs, num_beams):
+    """Plain Python lists back."""
+    new_scores, parent, token = beam_step(scores, log_probs, num_beams)
+    return new_scores.tolist(), parent.tolist(), token.tolist()
+
+
+def vote_numpy(answers):
+    """np.unique: gives NumPy scalars (np.int64, np.str_), not Python values."""
+    values, first, counts = np.unique(answers, return_index=True, return_counts=True)
+    best = counts == counts.max()
+    return values[best][np.argmin(first[best])]
+
+
 @pytest.mark.parametrize(
     ("check", "solution"),
     [
+        (check_majority_vote, vote_numpy),
+        (check_majority_vote, statistics.mode),  # the first of the modes since 3.8
+        (
+            check_majority_vote,
+            lambda a: torch.tensor(vote(a)) if a[0] != "12" else vote(a),
+        ),
+        (check_top_p, top_p_numpy),
+        (check_top_p, top_p_in_place),
+        (check_top_p, lambda z, p: top_p(z, p).tolist()),
+        (check_top_p, lambda z, p: top_p(z, p).half()),
+        (check_beam_step, beam_step_numpy),
+        (check_beam_step, beam_step_lists),
+        (check_beam_step, lambda s, lp, n: beam_step(s.double(), lp.double(), n)),
+        (
+            check_beam_step,
+            lambda s, lp, n: (lambda r: (r[0].half(), r[1], r[2]))(beam_step(s, lp, n)),
+        ),
         (check_majority_vote, vote),
         (check_majority_vote, lambda answers: Counter(answers).most_common(1)[0][0]),
         (check_top_p, top_p),
@@ -319,6 +386,67 @@ def test_checks_accept_correct_solutions(check, solution, capsys):
         (check_majority_vote, lambda answers: None, "which is not one of the answers"),
         (check_majority_vote, lambda answers: answers.sort(), "changed answers"),
         (check_majority_vote, not_written, "Not implemented yet"),
+        # any return type, NaN, an exception: one sentence each
+        (
+            check_top_p,
+            lambda z, p: top_p(z, p).masked_fill(top_p(z, p) == NEG_INF, 0.0),
+            "the removed ones hold 0 instead of −inf: a finite logit keeps some "
+            "probability",
+        ),
+        (
+            check_top_p,
+            lambda z, p: top_p(z, p).masked_fill(top_p(z, p) == NEG_INF, -1e9),
+            "the removed ones hold -1e+09 instead of −inf",
+        ),
+        (check_top_p, lambda z, p: z * float("nan"), "returned NaN or +inf"),
+        (check_top_p, lambda z, p: None, "shape (8, 8), got NoneType"),
+        (check_top_p, lambda z, p: "logits", "shape (8, 8), got str"),
+        (check_top_p, lambda z, p: (top_p(z, p) > NEG_INF).numpy(), "got bool"),
+        (check_top_p, lambda z, p: [[1.0], [1.0, 2.0]], "a list of uneven rows"),
+        (check_top_p, lambda z, p: top_p(z, p).numpy()[:, :3], "got (8, 3)"),
+        (check_top_p, lambda z, p: 1 / 0, "raised ZeroDivisionError"),
+        (check_beam_step, lambda s, lp, n: {"scores": s}, "got dict"),
+        (check_beam_step, lambda s, lp, n: None, "got NoneType"),
+        (
+            check_beam_step,
+            lambda s, lp, n: (lambda r: (r[0] * float("nan"), r[1], r[2]))(
+                reference_beam_step(s, lp, n)
+            ),
+            "new_scores holds NaN or inf",
+        ),
+        (
+            check_beam_step,
+            lambda s, lp, n: (lambda r: (r[0], r[1] > 0, r[2]))(
+                reference_beam_step(s, lp, n)
+            ),
+            "integer indices, got torch.bool",
+        ),
+        (
+            check_beam_step,
+            lambda s, lp, n: (["a"] * n, [0] * n, [0] * n),
+            "should return three tensors, got list, list, list",
+        ),
+        (check_beam_step, lambda s, lp, n: s[n], "raised IndexError"),
+        (check_majority_vote, Counter, "return the answer alone, not a Counter"),
+        (check_majority_vote, lambda a: dict(Counter(a)), "not a dict"),
+        (
+            check_majority_vote,
+            lambda a: float(vote(a)),
+            "13.0, a float, but the answers are integers",
+        ),
+        (
+            check_majority_vote,
+            lambda a: str(vote(a)),
+            "'13', a str, but the answers are integers",
+        ),
+        (
+            check_majority_vote,
+            lambda a: np.array(a[:2]),
+            "return the answer alone, not a ndarray of 2 values",
+        ),
+        (check_majority_vote, lambda a: float("nan"), "nan, which is not one of the"),
+        (check_majority_vote, lambda a: None, "is a return statement missing?"),
+        (check_majority_vote, lambda a: a[5], "raised IndexError"),
     ],
 )
 def test_checks_name_the_mistake(check, wrong, expected, capsys):
@@ -375,3 +503,23 @@ def _beam_cases_shapes():
 def test_checks_refuse_what_is_not_a_function(check):
     with pytest.raises(TypeError, match="must be callable"):
         check("not a function")
+
+
+def hang(*args):
+    while True:
+        pass
+
+
+@pytest.mark.parametrize("check", [check_top_p, check_beam_step, check_majority_vote])
+def test_a_hang_becomes_feedback(check, monkeypatch, capsys):
+    monkeypatch.setattr(harness, "TIME_LIMIT", 0.2)
+    assert_names_mistake(check, hang, "took longer than 0.2 s", capsys, [])
+
+
+def test_the_right_answer_as_a_numpy_integer_passes(capsys):
+    # np.int64(13) == 13 was reported as a tie between 13 and 13.
+    def vote_int64(answers):
+        answer = vote(answers)
+        return np.int64(answer) if isinstance(answer, int) else np.str_(answer)
+
+    assert_accepts(check_majority_vote, vote_int64, capsys)
