@@ -113,7 +113,7 @@ _YARN = {
     "partial_rotary_factor": 1.0,
 }
 
-HEAD_DIM = BOTH(INT(2, 2**14), VALUES(("odd", 7)))
+HEAD_DIM = BOTH(INT(2, 2**16), VALUES(("odd", 7)))
 CASES = [
     Case(
         "llmviz.positions.alibi_slopes",
@@ -280,6 +280,28 @@ CASES = [
             "head_dim": VALUES(("two", 2)),
             "factor": POSITIVE,
             "max_position_embeddings": INT(1),
+        },
+    ),
+    Case(
+        "llmviz.positions.scaled_wavelengths",
+        P.scaled_wavelengths,
+        lambda: {
+            "rope_type": "yarn",
+            "factor": 4.0,
+            "beta_fast": 32.0,
+            "beta_slow": 1.0,
+            "rope_theta": 10000.0,
+            "head_dim": 16,
+            "original_max_position_embeddings": 128,
+        },
+        {
+            "rope_type": BOTH(CHOICE(), VALUES(("longrope", "longrope"))),
+            "factor": REAL(0, 1e6, open_min=True),
+            "beta_fast": BOTH(POSITIVE, VALUES(("below beta_slow", 0.5))),
+            "beta_slow": POSITIVE,
+            "rope_theta": POSITIVE,
+            "head_dim": HEAD_DIM,
+            "original_max_position_embeddings": INT(1, BIG),
         },
     ),
     Case(

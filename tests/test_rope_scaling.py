@@ -2,12 +2,14 @@
 ROPE_INIT_FUNCTIONS and LlamaRotaryEmbedding; the two RoPE layouts against each other
 and against Meta's complex-number form; RoFormer's long-term decay bound; bad inputs."""
 
+import functools
 import math
 import random
 
 import pytest
 import torch
 
+from llmviz.positions.explorers import EXPLORED_TYPES, scaled_wavelengths
 from llmviz.positions.rope import (
     apply_interleaved_rotary_pos_emb,
     apply_rotary_pos_emb,
@@ -349,6 +351,65 @@ def test_dynamic_changes_nothing_up_to_max_position_embeddings():
     alpha = 8.0 * 1024 / 512 - 7.0  # the lowest frequency is divided by α, θ_0 kept
     torch.testing.assert_close(
         longer[[0, -1]], torch.stack([default[0], default[-1] / alpha])
+    )
+
+
+@pytest.mark.parametrize("rope_type", EXPLORED_TYPES)
+@pytest.mark.parametrize("factor", [1.0, 2.5, 8.0])
+def test_the_wavelength_explorer_draws_every_type_as_hf(rope_type, factor):
+    from transformers import LlamaConfig
+    from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
+
+    curves = scaled_wavelengths(
+        rope_type, factor, 32.0, 1.0, 10000.0, original_max_position_embeddings=128
+    )
+    (label, got), (line, flat) = curves.items()
+    rope = {"rope_type": rope_type, "rope_theta": 10000.0}
+    rope |= {} if rope_type == "default" else {"factor": factor}
+    if rope_type in ("yarn", "llama3"):
+        rope["original_max_position_embeddings"] = 128
+    if rope_type == "llama3":  # HF requires them; ours default to Llama 3.1's
+        rope |= {"low_freq_factor": 1.0, "high_freq_factor": 4.0}
+    # dynamic: HF's L is max_position_embeddings, and the explorer reads s·L tokens
+    config = LlamaConfig(hidden_size=256, num_attention_heads=4,
+                         max_position_embeddings=128, rope_parameters=rope)  # fmt: skip
+    if rope_type == "default":
+        from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
+
+        theirs, _ = LlamaRotaryEmbedding.compute_default_rope_parameters(config)
+    else:
+        seq_len = math.ceil(factor * 128)
+        theirs, _ = ROPE_INIT_FUNCTIONS[rope_type](config, "cpu", seq_len=seq_len)
+    torch.testing.assert_close(got, 2 * math.pi / theirs, rtol=1e-6, atol=0)
+    assert label.startswith(rope_type) and line == "training length 128"
+    assert torch.equal(flat, torch.full((32,), 128.0))
+
+
+def test_the_live_explorer_redraws_dynamic(monkeypatch):
+    # issue 13: chapter 6's explorer said "needs max_position_embeddings" for dynamic
+    from llmviz import viz
+    from llmviz.widgets import explore
+
+    monkeypatch.delenv("LLMVIZ_BOOK", raising=False)  # live widgets, not the book
+    explorer = explore(
+        functools.partial(scaled_wavelengths, head_dim=64),
+        draw=lambda c: viz.lines(torch.arange(32), c, log_y=True),
+        rope_type=["yarn", "dynamic"],
+        factor=(1.0, 32.0),
+        beta_fast=(1.0, 64.0),
+        beta_slow=(0.5, 8.0),
+        rope_theta=(100.0, 1e6),
+    )
+    explorer.controls["factor"].value = 4.0
+    explorer.controls["rope_type"].value = "dynamic"
+    names = [trace.name for trace in explorer.figure.data]
+    assert names[0] == "dynamic at seq_len 512 (attention factor 1.000)"
+    expected = 2 * math.pi / rope_parameters(
+        64, explorer.controls["rope_theta"].value, "dynamic", factor=4.0,
+        max_position_embeddings=128, seq_len=512,
+    )[0]  # fmt: skip
+    torch.testing.assert_close(
+        torch.tensor(explorer.figure.data[0].y, dtype=torch.float64), expected.double()
     )
 
 

@@ -3,6 +3,7 @@ ones (Shaw et al., Transformer-XL, T5 buckets, ALiBi), rotary embeddings (RoPE) 
 layouts, and RoPE's rescalings for long contexts."""
 
 from llmviz.positions.alibi import alibi_bias, alibi_slopes
+from llmviz.positions.explorers import scaled_wavelengths
 from llmviz.positions.relative import (
     relative_distances,
     relative_positions,
@@ -41,6 +42,7 @@ __all__ = [
     "rope_parameters",
     "rope_score_decay",
     "rotate_half",
+    "scaled_wavelengths",
     "shaw_scores",
     "sinusoidal_embeddings",
     "sinusoidal_encoding",

@@ -10,7 +10,8 @@ cos and sin (so q·k by its square). Names and semantics are those of Hugging Fa
 * ``dynamic`` (NTK-aware) [bloc97ntk2023]: a larger base, so high frequencies barely
   move and low ones are interpolated; the base grows with the current ``seq_len``.
 * ``yarn`` [peng2024yarn]: interpolate only the low frequencies, ramping between them,
-  and sharpen attention by attention_factor = 0.1·ln s + 1.
+  and multiply cos and sin by attention_factor = 0.1·ln s + 1, so the logits by
+  (0.1·ln s + 1)² = 1/t, a temperature t < 1 that sharpens attention.
 * ``llama3`` [grattafiori2024llama3]: the same idea with a ramp in wavelength.
 * ``longrope`` [ding2024longrope]: a searched divisor per frequency, one list for short
   and one for long sequences.
