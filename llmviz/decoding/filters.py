@@ -68,6 +68,7 @@ def apply_temperature(logits: Tensor, temperature: float) -> Tensor:
 
 
 def _top_k(logits: Tensor, top_k: int, keep: int, filter_value: float) -> Tensor:
+    """Top-k on checked arguments: every logit below the k-th largest is removed."""
     k = min(max(top_k, keep), logits.shape[-1])
     kth_largest = torch.topk(logits, k).values[..., -1:]  # (B, 1) or (1,)
     return logits.masked_fill(logits < kth_largest, filter_value)
@@ -94,6 +95,7 @@ def top_k_filter(
 
 
 def _top_p(logits: Tensor, top_p: float, keep: int, filter_value: float) -> Tensor:
+    """Top-p on checked arguments, from the least likely end, as HF's warper does."""
     scores = logits if logits.dim() == 2 else logits[None]  # (B, V)
     sorted_logits, sorted_indices = torch.sort(scores, descending=False)  # ascending
     cumulative = sorted_logits.softmax(dim=-1).cumsum(dim=-1)  # (B, V)
@@ -126,6 +128,7 @@ def top_p_filter(
 
 
 def _min_p(logits: Tensor, min_p: float, keep: int, filter_value: float) -> Tensor:
+    """Min-p on checked arguments: tokens below min_p times the top probability go."""
     keep = min(keep, logits.shape[-1])
     probs = torch.softmax(logits, dim=-1)  # (B, V)
     remove = probs < min_p * probs.amax(dim=-1, keepdim=True)
@@ -160,6 +163,7 @@ def _warp(
     top_p: float | None,
     min_p: float | None,
 ) -> Tensor:
+    """``warp`` on checked arguments: what ``sample`` applies at every step."""
     scores = logits / temperature
     if top_k is not None:
         scores = _top_k(scores, top_k, 1, NEG_INF)
