@@ -727,6 +727,16 @@ def test_rotary_layouts_bad_input(call, error, message):
     assert message in str(caught.value)
 
 
+def test_cos_and_sin_are_checked_for_nan_by_a_sum_that_may_overflow():
+    q = torch.ones(1, 2, 3, 8)
+    cos, sin = torch.ones(1, 3, 8), torch.zeros(1, 3, 8)
+    with pytest.raises(ValueError, match="sin must be finite"):
+        apply_rotary_pos_emb(q, q, cos, sin.index_fill(2, torch.tensor([5]), math.nan))
+    huge = torch.full((1, 3, 8), 3e38)  # finite, but its sum overflows to inf
+    rotated, _ = apply_rotary_pos_emb(q, q, huge, sin)
+    assert torch.equal(rotated, q * huge[:, None])
+
+
 def test_rope_cos_sin_bad_input():
     positions = torch.arange(3)
     with pytest.raises(

@@ -7,8 +7,10 @@ parameter instead of a torch allocation error.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import torch
 from torch import Tensor
 
 from llmviz._checks import check_int
@@ -44,6 +46,22 @@ def check_elements(name: str, count: int, shape: str) -> None:
         )
 
 
+def check_finite_fast(name: str, x: Tensor) -> None:
+    """``ValueError`` naming ``name`` if the floating tensor ``x`` holds NaN or inf,
+    at the cost of one sum when it does not: a finite sum has only finite terms, and
+    only a sum that is not finite (NaN, inf, or an overflow) needs the full scan.
+
+    >>> import torch
+    >>> check_finite_fast("cos", torch.tensor([1.0, float("inf")]))
+    Traceback (most recent call last):
+    ...
+    ValueError: cos must be finite: it holds NaN or inf values
+    """
+    if math.isfinite(torch.sum(x, dtype=torch.float32).item()):
+        return
+    check_tensor(name, x)  # raises for NaN or inf; a sum that only overflowed passes
+
+
 def check_pairs(name: str, x: Any) -> Tensor:
     """A floating tensor of rank >= 1, finite, whose last dimension is even and > 0.
 
@@ -62,8 +80,11 @@ def check_pairs(name: str, x: Any) -> Tensor:
     return x
 
 
-def check_rank_of(name: str, x: Any, other_name: str, other: Tensor) -> Tensor:
-    """A tensor ``x`` with as many dimensions as ``other``, checked by ``check_tensor``.
+def check_rank_of(
+    name: str, x: Any, other_name: str, other: Tensor, finite: bool = True
+) -> Tensor:
+    """A tensor ``x`` with as many dimensions as ``other``, checked by ``check_tensor``
+    (``finite=False`` skips the scan for NaN and inf).
 
     >>> import torch
     >>> check_rank_of("k", torch.ones(2, 3), "q", torch.ones(1, 2, 3))
@@ -71,7 +92,7 @@ def check_rank_of(name: str, x: Any, other_name: str, other: Tensor) -> Tensor:
     ...
     ValueError: k must have as many dimensions as q, 3, got shape (2, 3)
     """
-    check_tensor(name, x)
+    check_tensor(name, x, finite=finite)
     if x.dim() != other.dim():
         raise ValueError(
             f"{name} must have as many dimensions as {other_name}, {other.dim()}, "

@@ -14,7 +14,7 @@ from torch import Tensor
 
 from llmviz._checks import check_int
 from llmviz._tensor_checks import check_same, check_tensor
-from llmviz.positions._checks import check_pairs, check_rank_of
+from llmviz.positions._checks import check_finite_fast, check_pairs, check_rank_of
 
 
 def _rotate_half(x: Tensor) -> Tensor:
@@ -44,11 +44,15 @@ def _check_rotary(
 ) -> Tensor:
     """Errors naming the argument unless cos and sin, unsqueezed at ``unsqueeze_dim``,
     broadcast over q and k, all of one even width. Returns cos unsqueezed."""
-    check_tensor("q", q, ranks=(3, 4))
-    check_rank_of("k", k, "q", q)
-    check_tensor("cos", cos, ranks=(q.dim() - 1,))
-    check_tensor("sin", sin, ranks=(q.dim() - 1,))
+    # q and k are not scanned for NaN: a full pass over each would double the cost of
+    # RoPE in every layer (benchmarks/bench_positions.py), and NaN comes out as NaN
+    check_tensor("q", q, ranks=(3, 4), finite=False)
+    check_rank_of("k", k, "q", q, finite=False)
+    check_tensor("cos", cos, ranks=(q.dim() - 1,), finite=False)
+    check_tensor("sin", sin, ranks=(q.dim() - 1,), finite=False)
     check_same("sin", sin, "cos", cos)
+    check_finite_fast("cos", cos)
+    check_finite_fast("sin", sin)
     rank = q.dim()
     unsqueeze_dim = check_int(
         "unsqueeze_dim", unsqueeze_dim, minimum=-rank, maximum=rank - 1
@@ -65,11 +69,8 @@ def _check_rotary(
                 f"{name} of shape {tuple(x.shape)} must have the last dimension of cos "
                 f"and sin, {tuple(cos.shape)} (head_dim = {width})"
             )
-        try:
-            fits = torch.broadcast_shapes(x.shape, expanded.shape) == x.shape
-        except RuntimeError:
-            fits = False
-        if not fits:
+        pairs = zip(x.shape, expanded.shape, strict=True)  # ranks are equal here
+        if not all(size == other or other == 1 for size, other in pairs):
             raise ValueError(
                 f"cos and sin of shape {tuple(cos.shape)}, unsqueezed at unsqueeze_dim="
                 f"{unsqueeze_dim}, must broadcast over {name}, got {name} of shape "
@@ -85,7 +86,8 @@ def apply_rotary_pos_emb(
 
     ``unsqueeze_dim`` is the heads dimension that cos and sin are broadcast over; k may
     have fewer heads than q (before GQA repeats them). Rank 3, (H, T, D) with cos and
-    sin (T, D), works too.
+    sin (T, D), works too. Shapes, dtypes and a finite cos and sin are checked; q and
+    k are not scanned for NaN, which would cost as much as the rotation.
 
     >>> q = torch.tensor([[[[1.0, 0.0]]]])  # (B, H, T, D) = (1, 1, 1, 2)
     >>> cos, sin = torch.zeros(1, 1, 2), torch.ones(1, 1, 2)  # a quarter turn
