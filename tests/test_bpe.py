@@ -300,3 +300,16 @@ def test_special_tokens_decode_to_their_text_whatever_their_characters():
     assert bpe.decode(ids) == "ab▁<pad>" and bpe.pieces("ab") == ["ab"]
     as_text = bpe.encode("▁<pad>", disallowed_special=())
     assert len(as_text) > 1 and bpe.decode(as_text) == "▁<pad>"
+
+
+def test_the_issues_bad_inputs_fail_at_construction_naming_the_parameter():
+    bpe = _small_bpe()
+    with pytest.raises(ValueError, match=r"pattern '\(' is not a valid regular exp"):
+        BPE(bpe.merges, bpe.vocab, pattern="(")
+    ranks = {bytes([b]): b for b in range(256)}
+    with pytest.raises(ValueError, match=r"ranks\[b'a'\] must be an id from 0"):
+        BPE.from_ranks(ranks | {b"a": -1}, pattern=GPT2_PATTERN)
+    with pytest.raises(ValueError, match=r"special_tokens\['<s>'\] = 5 is already"):
+        BPE.from_ranks(ranks, pattern=GPT2_PATTERN, special_tokens={"<s>": 5})
+    with pytest.raises(ValueError, match="num_merges must be an integer >= 0, got -1"):
+        bpe.truncated(-1)

@@ -276,3 +276,10 @@ def test_bad_input_is_refused_with_a_clear_message():
         train_unigram(42, vocab_size=10)
     with pytest.raises(ValueError, match="shrinking_factor must be in"):
         train_unigram("abcabc", vocab_size=4, shrinking_factor=1.5)
+
+
+def test_the_issues_bad_inputs_name_the_parameter():
+    with pytest.raises(ValueError, match="seed_size must be an integer >= 1, got -1"):
+        train_unigram("abcabc", vocab_size=4, seed_size=-1)
+    with pytest.raises(ValueError, match=r"control_ids\[0\] must be an id of pieces"):
+        Unigram(TINY_VOCABULARY, control_ids=[99])

@@ -142,4 +142,10 @@ def check_ranks(ranks: Any, special_tokens: Any) -> dict[str, int]:
                     f"{seen[int(rank)]!r:.40}: ids must differ"
                 )
             seen[int(rank)] = f"{name}[{token!r:.40}]"
+    missing = [b for b in range(256) if bytes([b]) not in ranks]
+    if missing:
+        raise ValueError(
+            f"ranks must hold all 256 single bytes, but {len(missing)} are missing, "
+            f"such as {bytes([missing[0]])!r}"
+        )
     return dict(specials)

@@ -70,7 +70,7 @@ class BPE(Tokenizer):
         self.name = check_text("name", name)
         self.special_tokens = checks.check_specials(special_tokens, self.ids)
         self._special_ids = {self.ids[token]: token for token in self.special_tokens}
-        if unk_token is not None and unk_token not in self.ids:
+        if unk_token is not None and check_text("unk_token", unk_token) not in self.ids:
             raise ValueError(f"unk_token {unk_token!r:.60} is not in the vocabulary")
         self.unk_token = unk_token
         self.unk_id = None if unk_token is None else self.ids[unk_token]

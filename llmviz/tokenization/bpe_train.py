@@ -34,7 +34,7 @@ from typing import TypeVar
 
 from llmviz._checks import check_int
 from llmviz.tokenization._bpe_checks import check_pattern, check_str_list
-from llmviz.tokenization.base import corpus_lines
+from llmviz.tokenization.base import check_text, corpus_lines
 from llmviz.tokenization.bpe import BPE
 from llmviz.tokenization.pretokenize import GPT2_PATTERN, _compiled, bytes_to_unicode
 from llmviz.tokenization.specials import special_policy, split_specials
@@ -160,9 +160,16 @@ def _result(
     )
 
 
-def _specials(special_tokens: Iterable[str], unk_token: str | None) -> tuple[str, ...]:
-    """The special tokens, with ``unk_token`` last if it is not among them."""
-    extra = [] if unk_token is None else [unk_token]
+def _specials(
+    special_tokens: Iterable[str], unk_token: str | None, min_frequency: int
+) -> tuple[str, ...]:
+    """The special tokens, with ``unk_token`` last if it is not among them; checks
+    them and ``min_frequency``."""
+    check_int("min_frequency", min_frequency, minimum=0)
+    if isinstance(special_tokens, Iterable) and not isinstance(special_tokens, str):
+        special_tokens = list(special_tokens)
+    special_tokens = check_str_list("special_tokens", special_tokens)
+    extra = [] if unk_token is None else [check_text("unk_token", unk_token)]
     return tuple(dict.fromkeys([*special_tokens, *extra]))
 
 
@@ -184,7 +191,7 @@ def train_bpe_recount(
     >>> train_bpe_recount("low lower lowest", 260).merges[:2]
     [('l', 'o'), ('lo', 'w')]
     """
-    special_tokens = _specials(special_tokens, unk_token)
+    special_tokens = _specials(special_tokens, unk_token, min_frequency)
     counts, tokens, ids = _start(
         corpus, vocab_size, pattern, byte_level, special_tokens
     )
@@ -225,7 +232,7 @@ def train_bpe(
     >>> bpe.encode("lowest") == bpe.encode("low") + bpe.encode("est")
     True
     """
-    special_tokens = _specials(special_tokens, unk_token)
+    special_tokens = _specials(special_tokens, unk_token, min_frequency)
     counts, tokens, ids = _start(
         corpus, vocab_size, pattern, byte_level, special_tokens
     )

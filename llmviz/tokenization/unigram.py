@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from llmviz._checks import check_int, check_positive_number
+from llmviz.tokenization._unigram_checks import check_controls, check_pieces
 from llmviz.tokenization.base import Tokenizer, check_ids, check_text
 
 UNKNOWN_PENALTY = 10.0  # sentencepiece's kUnkPenalty
@@ -87,29 +88,26 @@ class Unigram(Tokenizer):
         unk_id: int = 0,
         control_ids: Collection[int] = (),
     ) -> None:
-        self.vocabulary = [
-            (check_text(f"pieces[{i}]", p), float(s)) for i, (p, s) in enumerate(pieces)
-        ]
+        self.vocabulary = check_pieces(pieces)
+        size = len(self.vocabulary)
         self.unk_id = check_int("unk_id", unk_id, minimum=0)
-        if unk_id >= len(self.vocabulary):
-            raise ValueError(
-                f"unk_id must be below the {len(pieces)} pieces, got {unk_id}"
-            )
-        special = {unk_id, *control_ids}
+        if unk_id >= size:
+            raise ValueError(f"unk_id must be below the {size} pieces, got {unk_id}")
+        special = {unk_id, *check_controls(control_ids, unk_id, size)}
         self.piece_to_id = {
             p: i for i, (p, _) in enumerate(self.vocabulary) if i not in special
         }
-        self.piece_to_id.pop("", None)
-        if not self.piece_to_id or len(self.piece_to_id) + len(special) < len(
-            self.vocabulary
-        ):
+        if len(self.piece_to_id) + len(special) < size or "" in self.piece_to_id:
             raise ValueError(
-                "pieces must be distinct, non-empty strings, with at least "
-                "one besides the unknown and control pieces"
+                "pieces must be distinct, non-empty strings (besides the unknown and "
+                "control pieces)"
+            )
+        if not self.piece_to_id:
+            raise ValueError(
+                "pieces must hold at least one piece besides the unknown and control "
+                "pieces"
             )
         scores = [self.vocabulary[i][1] for i in self.piece_to_id.values()]
-        if not all(map(math.isfinite, scores)):
-            raise ValueError("piece scores must be finite log-probabilities")
         self.unknown_score = min(scores) - UNKNOWN_PENALTY
         # every string that begins a piece: matching stops when it leaves this set
         self._prefixes = {p[:k] for p in self.piece_to_id for k in range(1, len(p) + 1)}
@@ -264,6 +262,10 @@ class Unigram(Tokenizer):
         >>> round(math.exp(Unigram(TINY_VOCABULARY).log_probability("ab", ["ab"])), 4)
         0.7311
         """
+        if isinstance(pieces, (str, bytes)) or not isinstance(pieces, Sequence):
+            raise TypeError(f"pieces must be a list of str, got {pieces!r:.60}")
+        for i, piece in enumerate(pieces):
+            check_text(f"pieces[{i}]", piece)
         if "".join(pieces) != check_text("text", text):
             raise ValueError(f"pieces must join to text {text!r}, got {list(pieces)!r}")
         score = 0.0
@@ -289,6 +291,8 @@ class Unigram(Tokenizer):
         ['ab', 'a', 'b']
         """
         alpha = check_positive_number("alpha", alpha)
+        if not (seed is None or isinstance(seed, np.random.Generator)):
+            check_int("seed", seed, minimum=0)
         rng = np.random.default_rng(seed)
         by_end = self._edges_by_end(check_text("text", text))
         forward = self._forward(by_end, alpha)

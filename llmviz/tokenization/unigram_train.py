@@ -168,9 +168,11 @@ def train_unigram(
     vocab_size = check_int("vocab_size", vocab_size, minimum=2)
     if not 0 < check_positive_number("shrinking_factor", shrinking_factor) < 1:
         raise ValueError(f"shrinking_factor must be in (0, 1), got {shrinking_factor}")
+    if seed_size is not None:
+        check_int("seed_size", seed_size, minimum=1)
     seed_size = 10 * vocab_size if seed_size is None else seed_size
     max_piece_length = check_int("max_piece_length", max_piece_length, minimum=1)
-    scores = seed_pieces(sentences, max_piece_length, check_int("seed_size", seed_size))
+    scores = seed_pieces(sentences, max_piece_length, seed_size)
     _check_vocab_size(vocab_size, scores)
     num_sub_iterations = check_int("num_sub_iterations", num_sub_iterations, minimum=1)
     history = []

@@ -27,6 +27,16 @@ def tokenize_all(
     {'char': ['a', '[UNK]']}
     """
     check_text("text", text)
+    if not isinstance(tokenizers, Mapping):
+        raise TypeError(
+            f"tokenizers must be a dict from name to tokenizer, got {tokenizers!r:.60}"
+        )
+    for name, tokenizer in tokenizers.items():
+        if not isinstance(name, str) or not isinstance(tokenizer, Tokenizer):
+            raise TypeError(
+                f"tokenizers must map str names to tokenizers, got {name!r:.30}: "
+                f"{tokenizer!r:.40}"
+            )
     return {name: tokenizer.pieces(text) for name, tokenizer in tokenizers.items()}
 
 
@@ -37,6 +47,7 @@ def after_merges(bpe: BPE, text: str, num_merges: int) -> dict[str, list[str]]:
     >>> after_merges(train_bpe("aaab aab", 258), "aab", 1)
     {'after 1 merges': ['aa', 'b']}
     """
+    _check_bpe(bpe)
     check_int("num_merges", num_merges, minimum=0)
     if num_merges > len(bpe.merges):
         raise ValueError(
@@ -44,6 +55,11 @@ def after_merges(bpe: BPE, text: str, num_merges: int) -> dict[str, list[str]]:
             f"got {num_merges}"
         )
     return {f"after {num_merges} merges": bpe.truncated(num_merges).pieces(text)}
+
+
+def _check_bpe(bpe: BPE) -> None:
+    if not isinstance(bpe, BPE):
+        raise TypeError(f"bpe must be a BPE tokenizer, got {type(bpe).__name__}")
 
 
 def word_lattice(
@@ -97,10 +113,17 @@ def compression_curve(bpe: BPE, text: str, sizes: Sequence[int]) -> list[float]:
     >>> compression_curve(train_bpe("aaaa aaaa", 258), "aaaa", [256, 257, 258])
     [1.0, 2.0, 4.0]
     """
+    _check_bpe(bpe)
+    if not check_text("text", text):
+        raise ValueError("text must be a non-empty str: it has no bytes per token")
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
+        raise TypeError(f"sizes must be a list of int, got {sizes!r:.60}")
+    if not sizes:
+        raise ValueError("sizes must hold at least one vocabulary size, got none")
     base = bpe.vocab_size - len(bpe.merges)
     curve = []
-    for size in sizes:
-        if not base <= check_int("size", size, minimum=1) <= bpe.vocab_size:
+    for i, size in enumerate(sizes):
+        if not base <= check_int(f"sizes[{i}]", size) <= bpe.vocab_size:
             raise ValueError(
                 f"sizes must be from {base} to {bpe.vocab_size}, the vocabulary sizes "
                 f"this tokenizer passes through, got {size}"

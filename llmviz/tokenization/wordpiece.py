@@ -14,14 +14,39 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
+from typing import Any
 
-from llmviz._checks import check_int
+from llmviz._checks import check_int, check_real
 from llmviz.tokenization.base import Tokenizer, check_ids, check_text, corpus_lines
 from llmviz.tokenization.bpe_train import merge_symbols
 from llmviz.tokenization.pretokenize import bert_pretokenize
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 Pair = tuple[str, str]
+
+
+def _check_prefix(prefix: Any) -> str:
+    if not check_text("continuing_subword_prefix", prefix):
+        raise ValueError(
+            "continuing_subword_prefix must be a non-empty str: without it a piece "
+            "inside a word cannot be told from the start of one"
+        )
+    return prefix
+
+
+def _check_merges(merges: Any) -> list[tuple[str, str, float]]:
+    if isinstance(merges, (str, bytes)) or not isinstance(merges, Sequence):
+        raise TypeError(f"merges must be a list of (a, b, score), got {merges!r:.60}")
+    for i, merge in enumerate(merges):
+        if (
+            isinstance(merge, str)
+            or not isinstance(merge, Sequence)
+            or len(merge) != 3
+            or not all(isinstance(side, str) for side in merge[:2])
+        ):
+            raise TypeError(f"merges[{i}] must be (a, b, score), got {merge!r:.60}")
+        check_real(f"merges[{i}] score", merge[2])
+    return [tuple(merge) for merge in merges]
 
 
 class WordPiece(Tokenizer):
@@ -61,11 +86,11 @@ class WordPiece(Tokenizer):
         self.vocab = dict(vocab)
         self.id_to_token = {i: token for token, i in vocab.items()}
         self.unk_token, self.unk_id = unk_token, vocab[unk_token]
-        self.prefix = check_text("continuing_subword_prefix", continuing_subword_prefix)
+        self.prefix = _check_prefix(continuing_subword_prefix)
         self.max_input_chars_per_word = check_int(
             "max_input_chars_per_word", max_input_chars_per_word, minimum=1
         )
-        self.merges = list(merges)  # (a, b, score) in training order, for figures
+        self.merges = _check_merges(merges)  # (a, b, score) in training order
         self._longest = max(len(token) for token in vocab)
 
     @property
@@ -213,9 +238,18 @@ def train_wordpiece(
     [('b', '##c', 0.5), ('a', '##b', 0.333), ('ab', '##c', 0.333)]
     """
     vocab_size = check_int("vocab_size", vocab_size, minimum=1)
-    prefix = check_text("continuing_subword_prefix", continuing_subword_prefix)
+    prefix = _check_prefix(continuing_subword_prefix)
     max_chars = check_int("max_input_chars_per_word", max_input_chars_per_word, 1)
-    special = [check_text("special token", t) for t in dict.fromkeys(special_tokens)]
+    if isinstance(special_tokens, (str, bytes)) or not isinstance(
+        special_tokens, Iterable
+    ):
+        raise TypeError(
+            f"special_tokens must be a list of str, got {special_tokens!r:.60}"
+        )
+    special = [
+        check_text(f"special_tokens[{i}]", t)
+        for i, t in enumerate(dict.fromkeys(special_tokens))
+    ]
     if unk_token not in special:
         raise ValueError(f"unk_token {unk_token!r} must be one of special_tokens")
     word_counts = Counter(

@@ -8,6 +8,7 @@ takes the layout's font colour, which ``_static/llmviz-theme.js`` sets in dark m
 from __future__ import annotations
 
 import html
+import math
 import numbers
 from collections.abc import Sequence
 from typing import Any
@@ -30,8 +31,21 @@ def _check_real(name: str, value: Any) -> float:
     return float(value)
 
 
+def _check_list(name: str, value: Any) -> None:
+    """``TypeError`` unless ``value`` is a list or tuple."""
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a list, got {value!r:.60}")
+
+
+def check_title(title: Any) -> None:
+    """``TypeError`` unless ``title`` is a str or None."""
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a str or None, got {title!r:.60}")
+
+
 def _check_edges(text: str, edges: Sequence[Sequence]) -> list[tuple]:
     """``edges`` as (start, end, piece, score) tuples inside ``text``, checked."""
+    _check_list("edges", edges)
     checked = []
     for i, edge in enumerate(edges):
         if isinstance(edge, str) or not isinstance(edge, Sequence) or len(edge) != 4:
@@ -46,12 +60,16 @@ def _check_edges(text: str, edges: Sequence[Sequence]) -> list[tuple]:
             )
         if not isinstance(piece, str):
             raise TypeError(f"edges[{i}] piece must be a str, got {piece!r}")
-        checked.append((start, end, piece, _check_real(f"edges[{i}] score", score)))
+        score = _check_real(f"edges[{i}] score", score)
+        if not math.isfinite(score):
+            raise ValueError(f"edges[{i}] score must be finite, got {score}")
+        checked.append((start, end, piece, score))
     return checked
 
 
 def _check_path(text: str, path: Sequence[Sequence[int]], spans: dict) -> list[tuple]:
     """``path`` as (start, end) spans that cover ``text`` end to end, each an edge."""
+    _check_list("path", path)
     position, checked = 0, []
     for i, span in enumerate(path):
         span = tuple(span) if isinstance(span, Sequence) else span
@@ -167,6 +185,7 @@ def lattice_figure(
     'best path ab: log p = -1.50'
     """
     text = _check_text(text)
+    check_title(title)
     edges = _check_edges(text, edges)
     by_span = {edge[:2]: edge for edge in edges}
     best = [by_span[span] for span in _check_path(text, path, by_span)]
@@ -207,6 +226,8 @@ def nbest_figure(
     >>> fig.data[0].y
     ('▁unrelated', '▁un|related')
     """
+    _check_list("segmentations", segmentations)
+    check_title(title)
     if not segmentations:
         raise ValueError(
             f"segmentations must hold (pieces, probability) pairs: {segmentations!r}"

@@ -29,6 +29,7 @@ VISIBLE = {code: chr(0x2400 + code) for code in range(32)} | {
 }
 MONOSPACE = "Menlo, Consolas, 'DejaVu Sans Mono', monospace"
 LINE_PX = 26  # pixels per line of token boxes
+MAX_SIZE = 10_000  # the most columns and lines a figure may ask for
 
 Rows = Mapping[str, Sequence[str]] | Sequence[tuple[str, Sequence[str]]]
 
@@ -81,6 +82,12 @@ def _check_tokens(name: str, tokens: Any, row_ids: Any) -> list[str]:
             raise TypeError(
                 f"rows[{name!r}][{i}] must be a str, got {token!r} ({kind})"
             )
+    if row_ids is not None and (
+        isinstance(row_ids, (str, bytes))
+        or not isinstance(row_ids, Sequence)
+        or not all(isinstance(i, int) and not isinstance(i, bool) for i in row_ids)
+    ):
+        raise TypeError(f"ids[{name!r}] must be a list of int, got {row_ids!r:.60}")
     if row_ids is not None and len(row_ids) != len(tokens):
         raise ValueError(
             f"ids[{name!r}] has {len(row_ids)} ids but rows[{name!r}] has "
@@ -91,6 +98,10 @@ def _check_tokens(name: str, tokens: Any, row_ids: Any) -> list[str]:
 
 def _check_rows(rows: Rows, ids: Mapping[str, Sequence[int]] | None) -> list[tuple]:
     """``rows`` as (name, tokens, ids or None) triples, checked."""
+    if not isinstance(rows, (Mapping, list, tuple)):
+        raise TypeError(f"rows must be a mapping or (name, tokens) pairs, got {rows!r}")
+    if ids is not None and not isinstance(ids, Mapping):
+        raise TypeError(f"ids must be a dict from row name to ids, got {ids!r:.60}")
     pairs = list(rows.items()) if isinstance(rows, Mapping) else list(rows)
     if not pairs:
         raise ValueError(f"rows must map tokenizer names to tokens, got none: {rows!r}")
@@ -194,8 +205,10 @@ def token_boundaries(
     >>> len(fig.data), fig.data[-1].text
     (6, ('<b>char</b>: 2 tokens', '<b>word</b>: 1 token'))
     """
-    width = check_int("width", width, minimum=1)
-    min_lines = check_int("min_lines", min_lines, minimum=0)
+    width = check_int("width", width, minimum=1, maximum=MAX_SIZE)
+    min_lines = check_int("min_lines", min_lines, minimum=0, maximum=MAX_SIZE)
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a str or None, got {title!r:.60}")
     checked = _check_rows(rows, ids)
     places, headers, line = _lay_out(checked, width)
     boxes = _box_traces(checked, places)
