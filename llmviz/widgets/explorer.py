@@ -118,14 +118,33 @@ class Explorer:
             self._show(f"These values are not allowed: {error}")
 
     def _show(self, content: Any) -> None:
+        """Show ``content`` (a figure, or a sentence) in place of what the ``Output``
+        widget showed.
+
+        The output is set as the widget's state, never captured with ``with output:``
+        and ``display``: nbclient (papermill, nbgrader, myst-nb) answers a captured
+        output by sending the widget's state to the kernel on the shell socket while
+        it waits on that socket for the cell's reply, and that wait can then miss the
+        reply until the cell's timeout (tests/test_nbclient.py).
+        """
         from IPython import get_ipython
-        from IPython.display import clear_output, display
+        from IPython.display import display
+        from IPython.utils.capture import capture_output
 
         if get_ipython() is None:  # no IPython, so no frontend to show anything in
             return
-        with self.output:
-            clear_output(wait=True)
+        if isinstance(content, str):
+            text = content + "\n"
+            self.output.outputs = (
+                {"output_type": "stream", "name": "stdout", "text": text},
+            )
+            return
+        with capture_output() as captured:  # what display would send, unsent
             display(content)
+        self.output.outputs = tuple(
+            {"output_type": "display_data", "data": out.data, "metadata": out.metadata}
+            for out in captured.outputs
+        )
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
