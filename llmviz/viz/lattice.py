@@ -37,7 +37,7 @@ def _check_list(name: str, value: Any) -> None:
         raise TypeError(f"{name} must be a list, got {value!r:.60}")
 
 
-def check_title(title: Any) -> None:
+def _check_title(title: Any) -> None:
     """``TypeError`` unless ``title`` is a str or None."""
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a str or None, got {title!r:.60}")
@@ -185,7 +185,7 @@ def lattice_figure(
     'best path ab: log p = -1.50'
     """
     text = _check_text(text)
-    check_title(title)
+    _check_title(title)
     edges = _check_edges(text, edges)
     by_span = {edge[:2]: edge for edge in edges}
     best = [by_span[span] for span in _check_path(text, path, by_span)]
@@ -227,7 +227,7 @@ def nbest_figure(
     ('▁unrelated', '▁un|related')
     """
     _check_list("segmentations", segmentations)
-    check_title(title)
+    _check_title(title)
     if not segmentations:
         raise ValueError(
             f"segmentations must hold (pieces, probability) pairs: {segmentations!r}"
