@@ -2,7 +2,9 @@
 warpers (same kept tokens, same values), the order ``generate`` applies them in, the
 invariants of a sampling distribution, and every error message."""
 
+import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -16,7 +18,12 @@ from transformers.generation.logits_process import (
     TopPLogitsWarper,
 )
 
-from llmviz.decoding.distribution import entropy, sampling_distribution
+from llmviz.decoding.distribution import (
+    ORDER_NAMES,
+    ORDERS,
+    entropy,
+    sampling_distribution,
+)
 from llmviz.decoding.filters import (
     apply_temperature,
     min_p_filter,
@@ -318,3 +325,26 @@ def test_bad_logits():
         sampling_distribution(torch.zeros(2, 3))
     with pytest.raises(TypeError, match="probs must be a torch.Tensor"):
         entropy([0.5, 0.5])
+
+
+CHAPTER = Path(__file__).resolve().parent.parent / "notebooks" / "08_decoding.ipynb"
+
+
+def code_cells(path: Path) -> list[str]:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+
+
+def test_each_order_has_a_name_in_words():
+    assert set(ORDER_NAMES) == set(ORDERS)
+    for order, name in ORDER_NAMES.items():
+        assert order not in name.split()  # not the internal label ("notes", "hf")
+        assert "temperature" in name  # says where the temperature goes
+
+
+def test_the_chapter_prints_the_orders_by_their_names():
+    # It printed "notes order keeps 4 words" before: an internal label.
+    cell = next(s for s in code_cells(CHAPTER) if "order=order" in s)
+    assert "ORDER_NAMES[order]" in cell
+    printed = [line for line in cell.splitlines() if "print(" in line]
+    assert printed and not any("{order" in line for line in printed)

@@ -4,6 +4,9 @@ tiny GPT-2."""
 from __future__ import annotations
 
 import itertools
+import json
+import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -350,3 +353,36 @@ def test_absurd_max_new_tokens_is_refused_at_once():
     # 10**12 steps ran until stopped before.
     with pytest.raises(ValueError, match="max_new_tokens must be an integer <= 100000"):
         greedy(lenient, torch.tensor([[1]]), 10**12)
+
+
+def test_the_chapter_attributes_the_length_penalty_rightly():
+    # n^α is Hugging Face's length penalty; the chapter cited GNMT for it, whose
+    # penalty is ((5 + |Y|) / 6)^α. Every passage citing GNMT gives GNMT's form.
+    chapter = Path(__file__).resolve().parent.parent / "notebooks" / "08_decoding.ipynb"
+    cells = json.loads(chapter.read_text(encoding="utf-8"))["cells"]
+    texts = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
+    citing = [text for text in texts if "wu2016gnmt" in text]
+    assert citing
+    for text in citing:
+        assert "5 + n" in text, text[:200]
+    assert any("Hugging Face" in text and "n^{\\alpha}" in text for text in texts)
+
+
+def test_scores_are_hf_s_n_to_the_alpha_not_gnmt_s():
+    # One beam, no end token: the greedy path 0, 0, 0 of summed log-prob 3 log 0.6.
+    table = torch.log(torch.tensor([[0.6, 0.4], [0.6, 0.4]]))
+    for alpha in (0.5, 2.0):
+        out = beam_search(
+            lambda ids: table[ids[:, -1]],
+            torch.tensor([[1]]),
+            1,
+            3,
+            length_penalty=alpha,
+        )
+        total = 3 * math.log(0.6)
+        assert math.isclose(
+            out["sequences_scores"].item(), total / 3**alpha, rel_tol=1e-6
+        )
+        assert not math.isclose(
+            out["sequences_scores"].item(), total / ((5 + 3) / 6) ** alpha, rel_tol=1e-3
+        )
