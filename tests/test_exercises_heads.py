@@ -1,11 +1,17 @@
 """Chapter 3's checks on attention heads and the KV cache accept right answers, written
-another way than llmviz's, and name the usual mistakes without giving the answer away."""
+another way than llmviz's (other dtypes, NumPy, loops), and name the usual mistakes
+without giving the answer away."""
 
 from __future__ import annotations
 
+import math
+import time
+
+import numpy as np
 import pytest
 import torch
 
+import llmviz.exercises._check
 from llmviz.attention.kv_cache import MODEL_CONFIGS, KVCache, kv_cache_bytes_per_token
 from llmviz.exercises import (
     check_cached_step,
@@ -21,8 +27,19 @@ from llmviz.exercises.heads import (
 from tests.exercise_asserts import assert_accepts, assert_names_mistake
 
 
+@pytest.fixture(autouse=True)
+def short_time_limit(monkeypatch):
+    """A hang costs 0.5 s here instead of the 5 s a reader waits."""
+    monkeypatch.setattr(llmviz.exercises._check, "TIME_LIMIT", 0.5)
+
+
 def not_written(*args):
     raise NotImplementedError
+
+
+def hangs(*args):
+    while True:
+        time.sleep(0.01)
 
 
 # repeat_kv
@@ -32,6 +49,15 @@ def repeat_kv_expand(x, n_rep):
     batch, kv_heads, seq, head_dim = x.shape
     expanded = x[:, :, None].expand(batch, kv_heads, n_rep, seq, head_dim)
     return expanded.reshape(batch, kv_heads * n_rep, seq, head_dim)
+
+
+def repeat_kv_numpy(x, n_rep):
+    return np.repeat(x.numpy(), n_rep, axis=1)
+
+
+def repeat_kv_loop(x, n_rep):
+    heads = [x[:, h] for h in range(x.shape[1]) for _ in range(n_rep)]
+    return torch.stack(heads, dim=1)
 
 
 def repeat_kv_in_place(x, n_rep):
@@ -67,6 +93,26 @@ def cached_step_with_kv_cache(q, k_new, v_new, k_cache, v_cache):
         torch.einsum("bhqd,bhkd->bhqk", q, k) * q.shape[-1] ** -0.5, -1
     )
     return torch.einsum("bhqk,bhkd->bhqd", weights, v), k, v
+
+
+def cached_step_in(dtype):
+    def step(*tensors):
+        return cached_step(*(t.to(dtype) for t in tensors))
+
+    return step
+
+
+def cached_step_numpy(q, k_new, v_new, k_cache, v_cache):
+    k = np.concatenate([k_cache.numpy(), k_new.numpy()], axis=2)
+    v = np.concatenate([v_cache.numpy(), v_new.numpy()], axis=2)
+    scores = q.numpy() @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1])
+    weights = np.exp(scores - scores.max(-1, keepdims=True))
+    return (weights / weights.sum(-1, keepdims=True)) @ v, k, v
+
+
+def scales_q_in_place(q, k_new, v_new, k_cache, v_cache):
+    q /= q.shape[-1] ** 0.5  # changes the caller's q
+    return cached_step(q, k_new, v_new, k_cache, v_cache, scale=False)
 
 
 def cache_only(q, k_new, v_new, k_cache, v_cache):
@@ -107,9 +153,23 @@ def kv_cache_bytes(
     [
         (check_repeat_kv, repeat_kv_expand),
         (check_repeat_kv, lambda x, n: torch.repeat_interleave(x, n, dim=-3)),
+        (check_repeat_kv, repeat_kv_numpy),
+        (check_repeat_kv, repeat_kv_loop),
+        (check_repeat_kv, lambda x, n: repeat_kv_expand(x.half(), n)),
+        (check_repeat_kv, lambda x, n: repeat_kv_expand(x, n).tolist()),
         (check_cached_step, cached_step),
         (check_cached_step, cached_step_with_kv_cache),
+        (check_cached_step, cached_step_in(torch.float64)),
+        (check_cached_step, cached_step_in(torch.float16)),
+        (check_cached_step, cached_step_in(torch.bfloat16)),
+        (check_cached_step, cached_step_numpy),
         (check_kv_cache_bytes, kv_cache_bytes),
+        (check_kv_cache_bytes, lambda c, t, b=2: np.int64(kv_cache_bytes(c, t, b))),
+        (check_kv_cache_bytes, lambda c, t, b=2: float(kv_cache_bytes(c, t, b))),
+        (
+            check_kv_cache_bytes,
+            lambda c, t, b=2: torch.tensor(kv_cache_bytes(c, t, b)),
+        ),
     ],
 )
 def test_checks_accept_correct_solutions(check, solution, capsys):
@@ -145,13 +205,42 @@ def test_checks_accept_correct_solutions(check, solution, capsys):
             lambda x, n: x,
             "should have shape (2, 6, 5, 4), got (2, 3, 5, 4)",
         ),
-        (check_repeat_kv, repeat_kv_in_place, "changed its input x"),
+        (check_repeat_kv, repeat_kv_in_place, "changed its input x in place"),
         (check_repeat_kv, lambda x, n: repeat_kv_expand(x, n) + 1, "print the heads"),
-        (check_repeat_kv, lambda x, n: None, "should return a tensor, got NoneType"),
+        (
+            check_repeat_kv,
+            lambda x, n: repeat_kv_expand(x, n).half() + 0.01,
+            "print the heads",
+        ),  # a float16 answer is compared at float16's tolerance
+        (check_repeat_kv, lambda x, n: None, "returned NoneType, not a tensor"),
+        (check_repeat_kv, lambda x, n: "x", "returned str, not a tensor"),
+        (
+            check_repeat_kv,
+            lambda x, n: repeat_kv_expand(x, n) * math.nan,
+            "returned NaN or inf values",
+        ),
         (check_repeat_kv, not_written, "Not implemented yet"),
         (check_repeat_kv, lambda x, n: x @ x, "Your function raised RuntimeError"),
+        (check_repeat_kv, hangs, "took longer than 0.5 s"),
         # cached_step
         (check_cached_step, cache_only, "attends to the cache only"),
+        (check_cached_step, scales_q_in_place, "changed its input q in place"),
+        (
+            check_cached_step,
+            lambda *t: (lambda o, k, v: (o * math.nan, k, v))(*cached_step(*t)),
+            "Your output returned NaN or inf values",
+        ),
+        (
+            check_cached_step,
+            lambda *t: (lambda o, k, v: (o, "k", v))(*cached_step(*t)),
+            "Your key cache returned str, not a tensor",
+        ),
+        (
+            check_cached_step,
+            lambda *t: (lambda o, k, v: (o.half() + 0.05, k, v))(*cached_step(*t)),
+            "Write softmax",
+        ),
+        (check_cached_step, hangs, "took longer than 0.5 s"),
         (
             check_cached_step,
             lambda q, kn, vn, kc, vc: (
@@ -266,7 +355,15 @@ def test_checks_accept_correct_solutions(check, solution, capsys):
             lambda c, t, b: kv_cache_bytes(c, t, b),
             "missing 1 required positional argument",
         ),
+        (check_kv_cache_bytes, lambda c, t, b=2: math.nan, "returned nan"),
+        (check_kv_cache_bytes, lambda c, t, b=2: "lots", "returned str, not a number"),
+        (
+            check_kv_cache_bytes,
+            lambda c, t, b=2: kv_cache_bytes(c, t, b) / 3,
+            "Work out how many numbers",
+        ),
         (check_kv_cache_bytes, not_written, "Not implemented yet"),
+        (check_kv_cache_bytes, hangs, "took longer than 0.5 s"),
     ],
 )
 def test_checks_name_the_mistake(check, wrong, expected, capsys):
@@ -306,9 +403,18 @@ def test_the_cases_cover_what_the_exercise_promises():
     )
 
 
-@pytest.mark.parametrize(
-    "check", [check_repeat_kv, check_cached_step, check_kv_cache_bytes]
-)
-def test_checks_refuse_what_is_not_a_function(check):
-    with pytest.raises(TypeError, match="must be callable"):
-        check("not a function")
+CHECKS = [check_repeat_kv, check_cached_step, check_kv_cache_bytes]
+
+
+@pytest.mark.parametrize("check", CHECKS)
+def test_a_check_given_no_function_says_so(check, capsys):
+    assert not check("not a function")
+    assert "Pass your function itself, not a str." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("check", CHECKS)
+def test_no_check_shows_a_solution_in_its_docstring(check):
+    """Colab shows a docstring while the reader types the call."""
+    for code in (">>>", "lambda", "def ", "torch.", "repeat_interleave", "expand(",
+                 "kv_cache_bytes_per_token", "softmax(", " * "):  # fmt: skip
+        assert code not in check.__doc__

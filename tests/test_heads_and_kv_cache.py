@@ -12,7 +12,12 @@ from transformers import (
 from transformers.models.llama import modeling_llama
 
 from llmviz.attention.heads import GroupedQueryAttention, head_groups, repeat_kv
-from llmviz.attention.kv_cache import MODEL_CONFIGS, KVCache, kv_cache_bytes_per_token
+from llmviz.attention.kv_cache import (
+    MODEL_CONFIGS,
+    KVCache,
+    kv_cache_bytes_per_token,
+    kv_cache_table,
+)
 from llmviz.positions.rope import apply_rotary_pos_emb, rope_cos_sin
 
 ATOL = 1e-5
@@ -113,6 +118,33 @@ def test_kv_cache_sizes_of_real_models():
     assert (
         kv_cache_bytes_per_token(MODEL_CONFIGS["Llama-2-7B"], "float32")
         == 2 * 512 * 1024
+    )
+
+
+def test_the_cache_table_shows_what_each_model_caches():
+    """MLA caches no KV heads, so DeepSeek-V2's row gives none (it used to say 128,
+    its config's num_key_value_heads), and says what it caches instead."""
+    context = 32_768
+    rows = {row["model"]: row for row in kv_cache_table(MODEL_CONFIGS, context)}
+    deepseek = rows["DeepSeek-V2"]
+    assert not isinstance(deepseek["KV heads"], int) and "MLA" in deepseek["KV heads"]
+    assert deepseek["cached per token and layer"] == "latent 512 + RoPE key 64"
+    assert deepseek["KiB per token (bfloat16)"] == 60 * (512 + 64) * 2 / 1024 == 67.5
+    assert rows["Llama-3-8B"]["KV heads"] == 8
+    assert rows["Llama-3-8B"]["cached per token and layer"] == "K and V: 8 heads × 128"
+    assert rows["Llama-2-7B"]["KV heads"] == 32
+    for name, row in rows.items():
+        per_token = kv_cache_bytes_per_token(MODEL_CONFIGS[name])
+        assert row[f"GiB at {context:,} tokens"] == per_token * context / 2**30
+        assert row["query heads"] == MODEL_CONFIGS[name]["num_attention_heads"]
+
+
+def test_the_cache_table_reads_hf_config_objects():
+    config = LlamaConfig(num_hidden_layers=2, num_attention_heads=4,
+                         num_key_value_heads=2, hidden_size=64)  # fmt: skip
+    (row,) = kv_cache_table({"tiny": config}, context=10, dtype="float32")
+    assert row["KV heads"] == 2 and row["cached per token and layer"] == (
+        "K and V: 2 heads × 16"
     )
 
 

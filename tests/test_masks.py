@@ -3,12 +3,19 @@ torch's own mask utilities, and driving SDPA and flex_attention to the same outp
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.nn.attention import flex_attention as torch_flex
+from transformers.masking_utils import (
+    sliding_window_bidirectional_mask_function,
+    sliding_window_causal_mask_function,
+)
 
 from llmviz.attention import (
     GALLERY,
@@ -405,3 +412,44 @@ def test_composition_errors():
 def test_bad_input_raises_a_clear_error(build, error, message):
     with pytest.raises(error, match=message):
         build()
+
+
+@pytest.mark.parametrize("window", [1, 3, 8])
+def test_the_causal_window_is_hf_sliding_window_not_a_symmetric_one(window):
+    """i − w < j ≤ i is HF's (and Mistral's) sliding window; HF's bidirectional one,
+    Longformer's kind, reaches both ways and is another mask."""
+    T = 12
+    q_idx, kv_idx, zero = (
+        torch.arange(T)[:, None],
+        torch.arange(T)[None, :],
+        torch.tensor(0),
+    )
+    hf_causal = sliding_window_causal_mask_function(window)(zero, zero, q_idx, kv_idx)
+    hf_symmetric = sliding_window_bidirectional_mask_function(window)(
+        zero, zero, q_idx, kv_idx
+    )
+    ours = masks.materialize(masks.sliding_window(window), T, T)
+    assert torch.equal(ours, hf_causal)
+    assert not torch.equal(ours, hf_symmetric)
+
+
+def _chapter_markdown() -> str:
+    path = Path(__file__).parents[1] / "notebooks" / "03_attention.ipynb"
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return "\n".join(
+        "".join(c["source"]) for c in cells if c["cell_type"] == "markdown"
+    )
+
+
+def test_the_causal_window_is_credited_to_mistral_not_longformer():
+    sliding = next(
+        cell
+        for cell in _chapter_markdown().split("\n")
+        if cell.startswith("**Sliding window**")
+    )
+    assert sliding.startswith("**Sliding window** {footcite}`jiang2023mistral`:")
+    paragraph = _chapter_markdown().split("**Sliding window**")[1].split("\n\n")[0]
+    assert "beltagy2020longformer` is symmetric" in " ".join(paragraph.split())
+    doc = masks.sliding_window.__doc__
+    assert "jiang2023mistral" in doc and "symmetric" in doc
+    assert "causal half" in masks.dilated_sliding_window.__doc__

@@ -1,6 +1,9 @@
 """Multi-head latent attention and gated attention against Hugging Face transformers'
 DeepseekV3Attention and Qwen3NextAttention, with the reference's own weights."""
 
+import json
+from pathlib import Path
+
 import pytest
 import torch
 from transformers import DeepseekV3Config, DynamicCache, Qwen3NextConfig
@@ -274,3 +277,25 @@ def test_bad_input_is_refused_with_a_clear_message():
         MultiHeadLatentAttention(64, 4, 32, 16, 8, 4, 8)(
             torch.randn(1, 3, 64), (cos[None], sin[None])
         )
+
+
+def _chapter_markdown() -> str:
+    path = Path(__file__).parents[1] / "notebooks" / "03_attention.ipynb"
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return "\n".join(
+        "".join(c["source"]) for c in cells if c["cell_type"] == "markdown"
+    )
+
+
+def test_the_sink_text_claims_only_what_its_test_can_show():
+    """Every training sequence began with <|endoftext|>: dropping it cannot tell the
+    token from the position, and the chapter must not say it does."""
+    text = " ".join(_chapter_markdown().split())
+    assert "the sink is the special token, not the position" not in text
+    assert "rather than on position 0" not in text
+    assert "cannot say whether the sink belongs to the token or to the position" in text
+    assert "a twin trained on windows whose first token varies" in text
+    assert (
+        "our test cannot say whether the sink belongs to the token or to position 0"
+        in text
+    )

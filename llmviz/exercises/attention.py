@@ -1,7 +1,10 @@
-"""Checks for the exercises of chapter 3, attention.
+"""The check of chapter 3's first exercise, attention from scratch, and the helpers
+that all the chapter's checks share (the masks' checks are in ``attention_masks``).
 
 Each helper compares the reader's function with llmviz's own on random inputs, and
-names the most likely mistake when they differ.
+names the most likely mistake when they differ. Whatever the function does (returns a
+tensor of any float dtype, a NumPy array, a list, something else, NaN, raises, hangs,
+changes its inputs), the reader gets ✅ or ❌ and one sentence.
 """
 
 from __future__ import annotations
@@ -9,20 +12,54 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
+from torch import Tensor
 
-from llmviz._checks import check_callable
-from llmviz.attention.masks import (
-    and_masks,
-    block_diagonal,
-    causal,
-    materialize,
-    sliding_window,
-)
 from llmviz.attention.sdpa import scaled_dot_product_attention as reference_attention
-from llmviz.exercises._check import NOT_IMPLEMENTED, CheckResult, call, report
+from llmviz.exercises._check import CheckResult, call, report, tensor_result
+from llmviz.exercises.attention_masks import (  # noqa: F401 - the chapter's checks
+    check_chunked_causal,
+    check_sliding_window_pairs,
+)
 
-ATOL = 1e-5
+ATOL = 1e-5  # float32 and float64 answers
+HALF_ATOL = {torch.float16: 1e-2, torch.bfloat16: 5e-2}  # rounding of 16-bit floats
+
+
+def tolerance(result: Any) -> float:
+    """The absolute tolerance suited to the dtype the reader's result came in."""
+    dtype = getattr(result, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype == np.float16:
+        return HALF_ATOL[torch.float16]
+    return HALF_ATOL.get(dtype, ATOL)
+
+
+def as_float64(result: Any) -> Tensor | None:
+    """The result as a float64 tensor, NaN included, or None if it is no array."""
+    try:
+        if isinstance(result, Tensor):
+            return result.detach().to(torch.float64)
+        return torch.as_tensor(np.asarray(result, dtype=np.float64))
+    except (TypeError, ValueError, RuntimeError):
+        return None
+
+
+def call_keeping_inputs(
+    fn: Callable[..., Any], names: tuple[str, ...], *args: Any
+) -> tuple[Any, str | None]:
+    """``call``, failing too if the function changed any of its tensor arguments."""
+    before = [a.clone() if isinstance(a, Tensor) else None for a in args]
+    result, failure = call(fn, *args)
+    if failure:
+        return result, failure
+    for name, arg, old in zip(names, args, before, strict=False):  # names: a prefix
+        if old is not None and (arg.shape != old.shape or not torch.equal(arg, old)):
+            return result, (
+                f"Your function changed its input {name} in place: leave the inputs "
+                "as they are and compute new tensors."
+            )
+    return result, None
 
 
 def _attention_cases() -> list[tuple[torch.Tensor, ...]]:
@@ -65,108 +102,57 @@ MISTAKES = {
 }
 
 
-def _diagnose(out: torch.Tensor, q, k, v, mask) -> str:
-    """Name the mistake whose output matches the reader's, if one does."""
+def _diagnose(out: Tensor, q, k, v, mask: Tensor | None, atol: float) -> str | None:
+    """Name the mistake whose output matches the reader's (float64, NaN where a naive
+    softmax gives NaN), if one does; mistakes about the mask need a mask."""
+    used = (
+        torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool) if mask is None else mask
+    )
     for mistake, wrong in MISTAKES.items():
-        expected = wrong(q, k, v, mask).nan_to_num()  # a naive softmax may give NaN
-        if expected.shape == out.shape and torch.allclose(
-            out.nan_to_num(), expected, atol=ATOL
+        if mask is None and "mask" in mistake:
+            continue
+        expected = wrong(q, k, v, used).double()
+        if (
+            expected.shape == out.shape
+            and torch.equal(expected.isnan(), out.isnan())
+            and torch.allclose(out.nan_to_num(), expected.nan_to_num(), atol=atol)
         ):
             return f"It looks like {mistake}."
-    return "Print yours and softmax(Q Kᵀ / √d_k) V for a small case and compare."
+    return None
 
 
-def check_attention(attention: Callable[..., torch.Tensor]) -> CheckResult:
-    """Check ``attention(query, key, value, attn_mask)`` (bool mask, True = attend)."""
-    check_callable("attention", attention)
+def check_attention(attention: Callable[..., Any]) -> CheckResult:
+    """Check your ``attention(query, key, value, attn_mask)``: scaled dot-product
+    attention over any leading batch dimensions, with an optional bool mask in which
+    True means *may attend*. It is compared with torch's on random inputs, with and
+    without a mask."""
     for q, k, v, mask in _attention_cases():
         for attn_mask in (None, mask):
-            out, failure = call(attention, q, k, v, attn_mask)
+            names = ("query", "key", "value", "attn_mask")
+            result, failure = call_keeping_inputs(attention, names, q, k, v, attn_mask)
             if failure:
                 return report(False, failure)
-            expected = reference_attention(q, k, v, attn_mask)
-            shape = (
-                tuple(out.shape)
-                if isinstance(out, torch.Tensor)
-                else type(out).__name__
-            )
-            if shape != tuple(expected.shape):
+            q64, k64, v64 = q.double(), k.double(), v.double()
+            expected = reference_attention(q64, k64, v64, attn_mask)
+            out, failure = tensor_result(result, tuple(expected.shape))
+            atol = tolerance(result)
+            if failure and "NaN" in failure:  # softmax over a fully masked column
+                raw = as_float64(result)
+                diagnosis = raw is not None and _diagnose(raw, q, k, v, attn_mask, atol)
+                return report(False, diagnosis or failure)
+            if failure:
                 return report(
                     False,
-                    f"For query {tuple(q.shape)} and value {tuple(v.shape)} the output "
-                    f"should have shape {tuple(expected.shape)}, got {shape}.",
+                    f"For query {tuple(q.shape)} and value {tuple(v.shape)}: {failure}",
                 )
-            if not torch.allclose(out, expected, atol=ATOL):
+            if not torch.allclose(out, expected, atol=atol):
                 where = "without a mask" if attn_mask is None else "with a mask"
-                used = torch.ones_like(mask) if attn_mask is None else mask
-                diagnosis = _diagnose(out, q, k, v, used)
+                diagnosis = _diagnose(out, q, k, v, attn_mask, atol) or (
+                    "Print yours and softmax(Q Kᵀ / √d_k) V for a small case and "
+                    "compare."
+                )
                 return report(
                     False,
                     f"Wrong values for query {tuple(q.shape)} {where}. {diagnosis}",
                 )
     return report(True, "Correct: your attention equals torch's SDPA on every case.")
-
-
-def check_chunked_causal(chunked_causal: Callable[[int], Any]) -> CheckResult:
-    """Check ``chunked_causal(chunk_size)``, which returns a mask_mod."""
-    check_callable("chunked_causal", chunked_causal)
-    for chunk_size, seq_len in [(1, 5), (3, 10), (4, 8), (8, 6)]:
-        mask_mod, failure = call(chunked_causal, chunk_size)
-        if failure:
-            return report(False, failure)
-        try:
-            dense = materialize(mask_mod, seq_len, seq_len)
-        except NotImplementedError:
-            return report(False, NOT_IMPLEMENTED)
-        except Exception as error:  # most often Python's `and` or `if` on tensors
-            return report(
-                False,
-                f"materialize(chunked_causal({chunk_size}), ...) raised "
-                f"{type(error).__name__}: {error}. Write the mask_mod with tensor "
-                "operations (&, |, //, <=), not `and`, `or` or `if`, so that it works "
-                "on whole grids of indices.",
-            )
-        expected = materialize(
-            and_masks(causal, block_diagonal(chunk_size)), seq_len, seq_len
-        )
-        wrong = (dense != expected).nonzero()
-        if len(wrong):
-            i, j = wrong[0].tolist()
-            should = "see" if expected[i, j] else "not see"
-            return report(
-                False,
-                f"With chunk_size={chunk_size}, query {i} should {should} key {j}.",
-            )
-    return report(True, "Correct: every query sees exactly the keys it should.")
-
-
-def check_sliding_window_pairs(
-    sliding_window_pairs: Callable[[int, int], int],
-) -> CheckResult:
-    """Check a formula for the number of pairs a causal sliding window lets through."""
-    check_callable("sliding_window_pairs", sliding_window_pairs)
-    for seq_len, window in [
-        (1, 1),
-        (5, 1),
-        (8, 3),
-        (16, 4),
-        (10, 10),
-        (6, 9),
-        (100, 7),
-    ]:
-        got, failure = call(sliding_window_pairs, seq_len, window)
-        if failure:
-            return report(False, failure)
-        expected = int(materialize(sliding_window(window), seq_len, seq_len).sum())
-        if got != expected:
-            hint = (
-                " Is the window longer than the sequence?" if window > seq_len else ""
-            )
-            return report(
-                False,
-                f"For seq_len={seq_len} and window={window} you gave {got}, but "
-                f"the mask has {expected} visible pairs.{hint}",
-            )
-    return report(
-        True, "Correct: your formula matches the materialised mask every time."
-    )
