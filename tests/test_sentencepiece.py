@@ -149,3 +149,38 @@ def test_bad_input_is_refused_with_a_clear_message(monkeypatch):
     monkeypatch.setitem(sys.modules, "sentencepiece", None)
     with pytest.raises(ImportError, match="pip install sentencepiece"):
         reference_sentencepiece("ab ab", 10)
+
+
+def test_bpe_with_byte_fallback_knows_every_character():
+    """Llama's mode: BPE whose missing characters are spelled as byte pieces, so a
+    held-out line with characters never seen comes back exactly, with no unknown."""
+    from llmviz.data import chinese
+
+    train, held_out = chinese().split(0.8)
+    sp = reference_sentencepiece(train, 700, model_type="bpe", byte_fallback=True)
+    assert {sp.id_to_piece(i) for i in range(sp.get_piece_size())} >= {
+        f"<0x{b:02X}>" for b in range(256)
+    }
+    unseen = sorted(set(held_out) - set(train) - {"\n"})
+    assert unseen  # the chapter's point needs characters training never saw
+    for line in held_out.splitlines():
+        ids = sp.encode(line)
+        assert sp.decode(ids) == line and not any(sp.is_unknown(i) for i in ids)
+    assert sp.encode(unseen[0], out_type=str)[-3:] == [
+        f"<0x{b:02X}>" for b in unseen[0].encode()
+    ]
+    with pytest.raises(TypeError, match="byte_fallback must be True or False"):
+        reference_sentencepiece(train, 700, byte_fallback="yes")
+
+
+def test_which_model_t5_and_llama_tokenizers_build():
+    """The chapter's claim, checked on HF's own classes (no download): T5's tokenizer
+    is a Unigram model, Llama's a BPE model with byte fallback."""
+    import json
+
+    from transformers import LlamaTokenizer, T5Tokenizer
+
+    t5, llama = T5Tokenizer().backend_tokenizer, LlamaTokenizer().backend_tokenizer
+    assert type(t5.model).__name__ == "Unigram"
+    assert type(llama.model).__name__ == "BPE"
+    assert json.loads(llama.to_str())["model"]["byte_fallback"] is True

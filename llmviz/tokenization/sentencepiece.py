@@ -115,13 +115,19 @@ def unigram_from_sentencepiece(processor: Any) -> Unigram:
 
 
 def reference_sentencepiece(
-    text_or_lines: str | Iterable[str], vocab_size: int, model_type: str = "unigram"
+    text_or_lines: str | Iterable[str],
+    vocab_size: int,
+    model_type: str = "unigram",
+    byte_fallback: bool = False,
 ) -> Any:
     """Train the real sentencepiece in memory, on the same terms as ours: identity
     normalisation, spaces kept as they are, every character covered, one thread.
 
-    Training is deterministic (same corpus, same model); a ``RuntimeError`` from the
-    library says when ``vocab_size`` is too large for the corpus.
+    ``model_type`` is the library's: ``"unigram"`` (T5's tokenizer) or ``"bpe"``
+    (Llama's, with ``byte_fallback=True``: the 256 bytes are pieces ``<0x00>`` ..
+    ``<0xFF>``, which spell any character the vocabulary lacks, so nothing is
+    unknown). Training is deterministic (same corpus, same model); a
+    ``RuntimeError`` from the library says when ``vocab_size`` does not fit the corpus.
     """
     try:
         import sentencepiece
@@ -132,6 +138,8 @@ def reference_sentencepiece(
         ) from error
     if model_type not in MODEL_TYPES:
         raise ValueError(f"model_type must be one of {MODEL_TYPES}, got {model_type!r}")
+    if not isinstance(byte_fallback, bool):
+        raise TypeError(f"byte_fallback must be True or False, got {byte_fallback!r}")
     lines = [line for line in _lines(text_or_lines) if line]
     model = io.BytesIO()
     sentencepiece.SentencePieceTrainer.train(
@@ -139,6 +147,7 @@ def reference_sentencepiece(
         model_writer=model,
         vocab_size=check_int("vocab_size", vocab_size, minimum=1),
         model_type=model_type,
+        byte_fallback=byte_fallback,
         normalization_rule_name="identity",
         remove_extra_whitespaces=False,
         character_coverage=1.0,
