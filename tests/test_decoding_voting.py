@@ -3,7 +3,7 @@ noisy-adder experiment against what probability says it must give (binomial best
 single-sample accuracy p, majority vote improving with N), and every error message."""
 
 import math
-import time
+import timeit
 
 import numpy as np
 import pytest
@@ -147,9 +147,11 @@ def test_uninformative_verifier_gives_single_sample_accuracy():
 
 
 def test_fast_for_the_chapter_sizes():
-    start = time.perf_counter()
-    accuracy_against_n(0.4, list(range(1, 33)), trials=500)
-    assert time.perf_counter() - start < 1.0
+    # The best of three runs: one run can be slowed by other processes on the machine.
+    def run():
+        accuracy_against_n(0.4, list(range(1, 33)), trials=500)
+
+    assert min(timeit.repeat(run, number=1, repeat=3)) < 1.0
 
 
 # --- errors ------------------------------------------------------------------------------
