@@ -1,8 +1,9 @@
 """Tokenization, chapter 1: from text to ids, with every tokenizer trained from scratch.
 
 Each tokenizer has ``encode``, ``decode``, ``pieces`` and ``vocab_size``
-(``base.Tokenizer``). Word and character baselines are in ``simple``, BPE in ``bpe``
-and ``bpe_train``, the real GPT-2 and cl100k vocabularies in ``byte_level``, WordPiece
+(``base.Tokenizer``). Word and character baselines are in ``simple``, BPE in ``bpe``,
+``bpe_symbols`` and ``bpe_train`` (special tokens in ``specials``, streaming in
+``stream``), the real GPT-2 and cl100k vocabularies in ``byte_level``, WordPiece
 in ``wordpiece``, the Unigram language model in ``unigram`` and ``unigram_train``,
 SentencePiece in ``sentencepiece``, and the measurements that compare them in
 ``compare``.
