@@ -51,8 +51,9 @@ def check_tensor(
         )
     if ranks is not None and value.dim() not in ranks:
         allowed = " or ".join(str(r) for r in ranks)
+        noun = "dimension" if tuple(ranks) == (1,) else "dimensions"
         raise ValueError(
-            f"{name} must have {allowed} dimensions, got shape {_shape(value)}"
+            f"{name} must have {allowed} {noun}, got shape {_shape(value)}"
         )
     if floating and not value.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor, got {value.dtype}")

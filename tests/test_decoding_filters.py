@@ -321,7 +321,7 @@ def test_bad_logits():
         top_p_filter(torch.tensor([1, 2]), 0.5)
     with pytest.raises(ValueError, match=r"logits must have 1 or 2 dimensions"):
         min_p_filter(torch.zeros(2, 2, 2), 0.1)
-    with pytest.raises(ValueError, match=r"logits must have 1 dimensions"):
+    with pytest.raises(ValueError, match=r"logits must have 1 dimension,"):
         sampling_distribution(torch.zeros(2, 3))
     with pytest.raises(TypeError, match="probs must be a torch.Tensor"):
         entropy([0.5, 0.5])
