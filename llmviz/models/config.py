@@ -4,6 +4,7 @@ forward."""
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import asdict, dataclass
 
 from llmviz._checks import check_int, check_positive_number
@@ -100,6 +101,12 @@ class TinyGPTConfig:
                     f"rope_parameters must not hold {key!r} (TinyGPT passes it), got "
                     f"{given!r}"
                 )
+        known = set(inspect.signature(rope_parameters).parameters) - {"head_dim"}
+        if unknown := sorted(set(given) - known, key=str):
+            raise ValueError(
+                f"rope_parameters holds keys that rope scaling does not know: "
+                f"{unknown}; allowed: {sorted(known)}"
+            )
         try:
             rope_parameters(
                 head_dim,
@@ -108,7 +115,7 @@ class TinyGPTConfig:
                 seq_len=self.max_position_embeddings,
                 **given,
             )
-        except TypeError as error:  # an unknown keyword
+        except TypeError as error:
             raise TypeError(f"rope_parameters {given!r}: {error}") from error
         except ValueError as error:
             raise ValueError(f"rope_parameters {given!r}: {error}") from error

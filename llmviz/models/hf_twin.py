@@ -27,9 +27,10 @@ def to_hf_llama(model: TinyGPT, **config: object) -> nn.Module:
     ours = model.config
     if ours.output_gate or ours.position_embedding != "rope" or ours.num_experts:
         raise ValueError(
-            "only a TinyGPT with RoPE, no output gate and no experts has a Llama "
-            f"twin; got output_gate={ours.output_gate}, position_embedding="
-            f"{ours.position_embedding!r}, num_experts={ours.num_experts}"
+            "model must be a TinyGPT with RoPE, no output gate and no experts to "
+            f"have a Llama twin; got output_gate={ours.output_gate}, "
+            f"position_embedding={ours.position_embedding!r}, "
+            f"num_experts={ours.num_experts}"
         )
     from transformers import LlamaConfig, LlamaForCausalLM
 

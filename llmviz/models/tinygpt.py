@@ -93,6 +93,10 @@ class TinyGPT(nn.Module):
     """
 
     def __init__(self, config: TinyGPTConfig) -> None:
+        if not isinstance(config, TinyGPTConfig):
+            raise TypeError(
+                f"config must be a TinyGPTConfig, got {type(config).__name__}"
+            )
         super().__init__()
         self.config = config
         self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size)
