@@ -12,6 +12,8 @@ from typing import Any
 
 from llmviz._checks import check_callable, check_int
 
+MAX_REPEATS = 1_000_000  # more would time for hours
+
 
 def _wait_for_gpu() -> None:
     import torch
@@ -29,8 +31,8 @@ def seconds_per_call(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1) -
     True
     """
     check_callable("fn", fn)
-    repeats = check_int("repeats", repeats, minimum=1)
-    for _ in range(check_int("warmup", warmup, minimum=0)):
+    repeats = check_int("repeats", repeats, minimum=1, maximum=MAX_REPEATS)
+    for _ in range(check_int("warmup", warmup, minimum=0, maximum=MAX_REPEATS)):
         fn()
     best = float("inf")
     for _ in range(repeats):
@@ -52,10 +54,13 @@ def interleaved_best(
     >>> results
     {'sum': 45}
     """
+    if not isinstance(fns, dict) or not fns:
+        raise TypeError(f"fns must be a non-empty dict of functions, got {fns!r:.60}")
     for name, fn in fns.items():
         check_callable(f"fns[{name!r}]", fn)
+    check_int("repeats", repeats, minimum=1, maximum=MAX_REPEATS)
     best, results = {name: float("inf") for name in fns}, {}
-    for _ in range(check_int("repeats", repeats, minimum=1)):
+    for _ in range(repeats):
         for name, fn in fns.items():
             start = time.perf_counter()
             results[name] = fn()

@@ -75,6 +75,9 @@ def setup(seed: int = 0) -> None:
     import numpy as np
     import torch
 
+    from llmviz._checks import check_int
+
+    check_int("seed", seed, minimum=0, maximum=2**32 - 1)  # NumPy's range
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
@@ -172,7 +175,18 @@ def table(rows: list[dict[str, Any]], percent: tuple[str, ...] = ()) -> Table:
     |---|---|---|
     | char | 1,234 | 1.2% |
     """
+    if not isinstance(rows, (list, tuple)):
+        raise TypeError(f"rows must be a list of dicts, got {type(rows).__name__}")
     rows = list(rows)
     if not rows or not all(isinstance(row, dict) for row in rows):
         raise ValueError(f"rows must be a non-empty list of dicts, got {rows!r:.60}")
+    if isinstance(percent, str) or not isinstance(percent, (list, tuple)):
+        raise TypeError(
+            f"percent must be a tuple of column names, got {type(percent).__name__}"
+        )
+    unknown = [column for column in percent if column not in rows[0]]
+    if unknown:
+        raise ValueError(
+            f"percent must name columns of rows ({list(rows[0])}), got {unknown}"
+        )
     return Table(rows, tuple(percent))

@@ -88,7 +88,7 @@ def test_show_source_shows_the_exact_source_and_where_it_lives():
 
 
 def test_show_source_of_a_module_and_of_a_mask_factory():
-    assert "def materialize(" in llmviz.show_source(masks).source
+    assert "def sliding_window(" in llmviz.show_source(masks).source
     assert llmviz.show_source(masks).name == "llmviz.attention.masks"
     assert "window" in llmviz.show_source(masks.sliding_window).source
 

@@ -66,11 +66,11 @@ def test_lines_and_vectors():
         ),
         (
             lambda: viz.heatmap(np.ones((2, 3)), x_labels=["a"]),
-            r"got 2 row labels and 1 column labels for a matrix of shape \(2, 3\)",
+            r"x_labels must hold 3 labels, got 1",
         ),
         (
             lambda: viz.bars({"a": [1, 2], "b": [1]}),
-            r"every series must have the same length, got \[1, 2\]",
+            r"every series of values must have the same length, got \[1, 2\]",
         ),
         (
             lambda: viz.lines([1, 2], {"a": [1, 2, 3]}),
@@ -141,7 +141,7 @@ def test_slider_figure_rejects_bad_input():
         ValueError, match="values must hold at least one parameter value, got none"
     ):
         viz.slider_figure(compute, "n", [], draw=draw)
-    with pytest.raises(ValueError, match=r"active must be an index 0..2, got 3"):
+    with pytest.raises(ValueError, match=r"active must be an integer <= 2, got 3"):
         viz.slider_figure(compute, "n", [1, 2, 3], draw=draw, active=3)
     with pytest.raises(
         ValueError, match="'n' is the slider's parameter, so it cannot be fixed"
@@ -159,3 +159,24 @@ def test_slider_figure_rejects_bad_input():
         match=r"draw must give every frame the same traces, but n=2 gave \['bar', 'bar'\]",
     ):
         viz.slider_figure(lambda n: n, "n", [1, 2], draw=changing)
+
+
+def test_nan_is_a_gap_in_heatmaps_and_lines_but_inf_is_refused():
+    z = np.array([[0.5, np.nan], [0.25, 0.75]])
+    assert np.isnan(np.asarray(viz.heatmap(z).data[0].z, dtype=float)[0, 1])
+    assert np.isnan(viz.lines([1, 2], {"a": [1.0, np.nan]}).data[0].y[1])
+    with pytest.raises(ValueError, match="z must hold finite numbers or NaN"):
+        viz.heatmap(np.array([[0.5, np.inf], [0.25, 0.75]]))
+    with pytest.raises(ValueError, match="values must hold finite numbers"):
+        viz.bars([1.0, np.nan])
+
+
+def test_slider_figure_names_the_value_that_fails_and_a_draw_without_figure():
+    with pytest.raises(ValueError, match="param must name parameters of compute"):
+        viz.slider_figure(lambda n: [1] * n, "m", [1, 2], draw=viz.bars)
+    with pytest.raises(ValueError, match="values must each give a figure, but n=0"):
+        viz.slider_figure(lambda n: [1] * n, "n", [1, 0], draw=viz.bars)
+    with pytest.raises(
+        TypeError, match="draw must return a plotly go.Figure, got list"
+    ):
+        viz.slider_figure(lambda n: [1] * n, "n", [1, 2], draw=lambda r: r)

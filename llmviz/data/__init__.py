@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from llmviz._checks import check_int
+from llmviz._checks import check_int, check_real
 
 _HERE = Path(__file__).parent
 _PYTHON = f"Python {platform.python_version()}"
@@ -33,6 +33,12 @@ class Corpus:
     text: str
     source: str
 
+    def __post_init__(self) -> None:
+        for field in ("name", "text", "source"):
+            value = getattr(self, field)
+            if not isinstance(value, str):
+                raise TypeError(f"{field} must be a str, got {type(value).__name__}")
+
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
@@ -43,8 +49,7 @@ class Corpus:
 
     def split(self, fraction: float = 0.8) -> tuple[str, str]:
         """Training and held-out text, cut at the line nearest to ``fraction``."""
-        if not 0 < fraction < 1:
-            raise ValueError(f"fraction must be in (0, 1), got {fraction}")
+        check_real("fraction", fraction, 0, 1, open_min=True, open_max=True)
         lines = self.text.splitlines(keepends=True)
         cut = max(1, min(len(lines) - 1, round(len(lines) * fraction)))
         return "".join(lines[:cut]), "".join(lines[cut:])

@@ -11,19 +11,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from llmviz.viz._args import _array, _bounds, _flag, _labels, _text
 from llmviz.viz.theme import COLORS, MASK_COLORS, SEQUENTIAL, style
-
-
-def _array(values: Any, name: str, ndim: int) -> np.ndarray:
-    """A NumPy copy of ``values``, checked to have ``ndim`` dimensions."""
-    if hasattr(values, "detach"):  # a torch tensor
-        values = values.detach().cpu().numpy()
-    array = np.asarray(values)
-    if array.ndim != ndim:
-        raise ValueError(
-            f"{name} must have {ndim} dimension(s), got shape {array.shape}"
-        )
-    return array
 
 
 def heatmap(
@@ -38,15 +27,16 @@ def heatmap(
     colorscale: Any = SEQUENTIAL,
     show_scale: bool = True,
 ) -> go.Figure:
-    """A matrix with row 0 at the top, as matrices are written (weights, masks)."""
-    z = _array(z, "z", 2).astype(float)
-    x = list(range(z.shape[1])) if x_labels is None else list(x_labels)
-    y = list(range(z.shape[0])) if y_labels is None else list(y_labels)
-    if (len(y), len(x)) != z.shape:
-        raise ValueError(
-            f"got {len(y)} row labels and {len(x)} column labels for a matrix of "
-            f"shape {z.shape}"
-        )
+    """A matrix with row 0 at the top, as matrices are written (weights, masks).
+    NaN entries are left blank."""
+    z = _array(z, "z", 2, gaps=True)
+    x = _labels(x_labels, "x_labels", z.shape[1])
+    y = _labels(y_labels, "y_labels", z.shape[0])
+    _text("title", title, none=True)
+    _text("x_title", x_title)
+    _text("y_title", y_title)
+    _bounds(("zmin", "zmax"), zmin, zmax)
+    _flag("show_scale", show_scale)
     hover = f"{y_title} %{{y}}<br>{x_title} %{{x}}<br>%{{z:.3g}}<extra></extra>"
     fig = go.Figure(
         go.Heatmap(
@@ -73,7 +63,11 @@ def heatmap(
 
 def mask_heatmap(mask: Any, title: str | None = None) -> go.Figure:
     """A bool attention mask: the coloured cells are the pairs that may attend."""
-    mask = _array(mask, "mask", 2).astype(bool)
+    mask = _array(mask, "mask", 2)
+    if not np.isin(mask, (0, 1)).all():
+        raise ValueError("mask must hold only True/False (or 1/0) entries")
+    mask = mask.astype(bool)
+    _text("title", title, none=True)
     if title is None:
         title = f"{mask.sum()} of {mask.size} query–key pairs visible"
     colorscale = [[0, MASK_COLORS[0]], [1, MASK_COLORS[1]]]
@@ -103,11 +97,28 @@ def bars(
     values' axis, and y_range the values' range.
     """
     series = dict(values) if isinstance(values, Mapping) else {"": values}
-    arrays = {name: _array(v, f"values[{name!r}]", 1) for name, v in series.items()}
+    if not series:
+        raise ValueError("values must hold at least one series, got an empty mapping")
+    arrays = {
+        name: _array(v, f"values[{name!r}]" if name else "values", 1)
+        for name, v in series.items()
+    }
     lengths = sorted({len(a) for a in arrays.values()})
     if len(lengths) != 1:
-        raise ValueError(f"every series must have the same length, got {lengths}")
-    labels = list(range(lengths[0])) if labels is None else list(labels)
+        raise ValueError(
+            f"every series of values must have the same length, got {lengths}"
+        )
+    labels = _labels(labels, "labels", lengths[0])
+    for name, text in (("x_title", x_title), ("y_title", y_title)):
+        _text(name, text)
+    _text("title", title, none=True)
+    _flag("horizontal", horizontal)
+    if y_range is not None:
+        if not isinstance(y_range, (tuple, list)) or len(y_range) != 2:
+            raise TypeError(
+                f"y_range must be a (low, high) pair or None, got {y_range!r:.40}"
+            )
+        _bounds(("y_range[0]", "y_range[1]"), *y_range)
     fig = go.Figure()
     for i, (name, heights) in enumerate(arrays.items()):
         color = COLORS[i % len(COLORS)]
@@ -137,11 +148,21 @@ def lines(
     log_x: bool = False,
     log_y: bool = False,
 ) -> go.Figure:
-    """One line with markers for each {name: values} entry, all over the same ``x``."""
+    """One line with markers for each {name: values} entry, all over the same ``x``;
+    NaN values are gaps in their line."""
     x = _array(x, "x", 1)
+    if not isinstance(ys, Mapping) or not ys:
+        raise TypeError(
+            f"ys must be a non-empty {{name: values}} mapping, got {ys!r:.40}"
+        )
+    for name, text in (("x_title", x_title), ("y_title", y_title)):
+        _text(name, text)
+    _text("title", title, none=True)
+    _flag("log_x", log_x)
+    _flag("log_y", log_y)
     fig = go.Figure()
     for i, (name, values) in enumerate(ys.items()):
-        y = _array(values, f"ys[{name!r}]", 1)
+        y = _array(values, f"ys[{name!r}]", 1, gaps=True)
         if len(y) != len(x):
             raise ValueError(f"ys[{name!r}] has {len(y)} values but x has {len(x)}")
         color = COLORS[i % len(COLORS)]
@@ -161,6 +182,15 @@ def vectors(
     arrows: Mapping[str, Any], title: str | None = None, limit: float | None = None
 ) -> go.Figure:
     """2-D vectors as arrows from the origin, on square axes (rotations look right)."""
+    if not isinstance(arrows, Mapping) or not arrows:
+        raise TypeError(
+            f"arrows must be a non-empty {{name: (x, y)}} mapping, got {arrows!r:.40}"
+        )
+    _text("title", title, none=True)
+    if limit is not None:
+        _bounds(("limit", "limit"), None, limit)
+        if limit <= 0:
+            raise ValueError(f"limit must be > 0 or None, got {limit}")
     points = {name: _array(v, f"arrows[{name!r}]", 1) for name, v in arrows.items()}
     for name, point in points.items():
         if point.shape != (2,):

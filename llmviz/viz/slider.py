@@ -6,12 +6,13 @@ works on a static page with no kernel: plotly.js swaps the frames in the browser
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import inspect
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import plotly.graph_objects as go
 
-from llmviz._checks import check_callable
+from llmviz._checks import check_callable, check_int
 
 
 def _label(value: Any) -> str:
@@ -26,6 +27,45 @@ def _check_same_traces(figures: list[go.Figure], param: str, values: list) -> No
                 f"draw must give every frame the same traces, but {param}={value!r} "
                 f"gave {kind} and {param}={values[0]!r} gave {kinds[0]}"
             )
+
+
+def _check_keywords(compute: Callable[..., Any], names: list[str]) -> None:
+    """Raise unless ``compute`` takes every keyword in ``names``."""
+    try:
+        parameters = inspect.signature(compute).parameters
+    except (TypeError, ValueError):  # no signature to read: let the call say
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return
+    for name in names:
+        if not isinstance(name, str) or name not in parameters:
+            which = "param" if name == names[0] else "fixed"
+            raise ValueError(
+                f"{which} must name parameters of compute ({list(parameters)}), "
+                f"got {name!r}"
+            )
+
+
+def _frame(
+    compute: Callable[..., Any],
+    draw: Callable[[Any], go.Figure],
+    fixed: dict,
+    param: str,
+    value: Any,
+) -> go.Figure:
+    """The figure of one slider value, or an error that names the value."""
+    try:
+        figure = draw(compute(**fixed, **{param: value}))
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"values must each give a figure, but {param}={value!r} fails: {error}"
+        ) from error
+    if not isinstance(figure, go.Figure):
+        raise TypeError(
+            f"draw must return a plotly go.Figure, got {type(figure).__name__} for "
+            f"{param}={value!r}"
+        )
+    return figure
 
 
 def slider_figure(
@@ -51,18 +91,24 @@ def slider_figure(
     check_callable("draw", draw)
     if not isinstance(param, str) or not param:
         raise TypeError(f"param must name a keyword argument of compute, got {param!r}")
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
+        raise TypeError(
+            f"values must be a list of parameter values, got {type(values).__name__}"
+        )
     values = list(values)
     if not values:
         raise ValueError("values must hold at least one parameter value, got none")
-    if isinstance(active, bool) or active not in range(len(values)):
-        raise ValueError(
-            f"active must be an index 0..{len(values) - 1}, got {active!r}"
-        )
+    check_int("active", active, minimum=0, maximum=len(values) - 1)
+    if fixed is not None and not isinstance(fixed, Mapping):
+        raise TypeError(f"fixed must be a mapping or None, got {type(fixed).__name__}")
+    if label is not None and not isinstance(label, str):
+        raise TypeError(f"label must be a str or None, got {type(label).__name__}")
     fixed = dict(fixed or {})
     if param in fixed:
         raise ValueError(f"{param!r} is the slider's parameter, so it cannot be fixed")
 
-    figures = [draw(compute(**fixed, **{param: value})) for value in values]
+    _check_keywords(compute, [param, *fixed])
+    figures = [_frame(compute, draw, fixed, param, value) for value in values]
     _check_same_traces(figures, param, values)
     names = [_label(value) for value in values]
     frames = [

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from llmviz._checks import check_int
+
 LIGHT = {"font": "#1f2933", "grid": "rgba(128, 128, 128, 0.25)"}
 DARK = {"font": "#e4e7eb", "grid": "rgba(160, 160, 160, 0.25)"}
 
@@ -22,6 +24,12 @@ def style(
     fig: go.Figure, title: str | None = None, height: int = 380, top: int = 60
 ) -> go.Figure:
     """Give ``fig`` the book's layout, in place; ``top`` is the space above the plot."""
+    if not isinstance(fig, go.Figure):
+        raise TypeError(f"fig must be a plotly go.Figure, got {type(fig).__name__}")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a str or None, got {type(title).__name__}")
+    check_int("height", height, minimum=1, maximum=100_000)
+    check_int("top", top, minimum=0, maximum=100_000)
     fig.update_layout(
         title=dict(text=title, x=0.5, xanchor="center", y=0.98, yanchor="top")
         if title

@@ -89,6 +89,19 @@ class Explorer:
     ) -> None:
         import ipywidgets as widgets
 
+        check_callable("compute", compute)
+        check_callable("draw", draw)
+        if not isinstance(controls, dict) or not controls:
+            raise TypeError(
+                f"controls must be a non-empty dict of ipywidgets controls, got "
+                f"{controls!r:.60}"
+            )
+        for name, control in controls.items():
+            if not isinstance(control, widgets.Widget) or not hasattr(control, "value"):
+                raise TypeError(
+                    f"controls[{name!r}] must be an ipywidgets control with a value, "
+                    f"got {type(control).__name__}"
+                )
         self.compute, self.draw, self.controls = compute, draw, controls
         self.output = widgets.Output()
         row = widgets.HBox(list(controls.values()), layout={"flex_flow": "row wrap"})
@@ -156,6 +169,10 @@ class LiveOnly:
     """``explore``'s stand-in while the book is built: the first figure, and a note."""
 
     def __init__(self, figure: go.Figure) -> None:
+        if not isinstance(figure, go.Figure):
+            raise TypeError(
+                f"figure must be a plotly go.Figure, got {type(figure).__name__}"
+            )
         self.figure = figure
 
     def _repr_markdown_(self) -> str:

@@ -1,0 +1,369 @@
+"""Bad input for the shared modules: the figure builders and the slider figure
+(``llmviz.viz``), the live explorers (``llmviz.widgets``), the notebook helpers
+(``llmviz.setup``, ``show_source``, ``table``, ``versions``), ``llmviz.measure`` and the
+corpora (``llmviz.data``). Each bad value of each parameter is refused with a
+``ValueError`` or ``TypeError`` naming it, and valid calls leave their inputs alone
+(tests/bad_input.py)."""
+
+from __future__ import annotations
+
+import math
+
+import ipywidgets
+import numpy as np
+import plotly.graph_objects as go
+import torch
+
+import llmviz
+from llmviz import data, measure, viz
+from llmviz.widgets import Explorer, LiveOnly, explore
+from tests.bad_input import (
+    BOOL,
+    BOTH,
+    CALLABLE,
+    INT,
+    REAL,
+    TEXT,
+    VALUES,
+    Case,
+    bad_input_test,
+    keeps_inputs_test,
+)
+
+
+def matrix() -> torch.Tensor:
+    return torch.arange(6.0).reshape(2, 3) / 6
+
+
+def ARRAY(ndim: int, gaps: bool = False) -> VALUES:
+    """What no figure builder can draw as an ``ndim``-dimensional array of numbers."""
+    shape = (2,) * ndim
+    values = [
+        ("None", None),
+        ("str", "values"),
+        ("dict", {"a": 1}),
+        ("words", np.full(shape, "a").tolist()),
+        ("one dimension more", torch.ones((2,) * (ndim + 1))),
+        ("empty", torch.ones(shape)[..., :0]),
+        ("inf", torch.ones(shape).flatten().index_fill(0, torch.tensor([0]), math.inf).reshape(shape)),
+    ]  # fmt: skip
+    if ndim > 1:
+        values.append(("one dimension less", torch.ones(2)))
+    if not gaps:
+        values.append(("nan", torch.full(shape, math.nan)))
+    return VALUES(*values)
+
+
+LABELS = VALUES(("wrong count", ["a"]), ("str", "abc"), ("int", 3), ("dict", {}))
+TITLE = TEXT(none=True)
+RANGE_END = REAL(none=True)
+
+
+def bars_of(n: int) -> list[float]:
+    return [1.0] * n
+
+
+def slider_kwargs() -> dict:
+    return {"compute": bars_of, "param": "n", "values": [1, 2, 3], "draw": viz.bars,
+            "fixed": None, "active": 0, "label": "length"}  # fmt: skip
+
+
+def rows() -> list[dict]:
+    return [{"name": "a", "share": 0.5}, {"name": "b", "share": 0.25}]
+
+
+CORPUS = data.Corpus("tiny", "one\ntwo\nthree\n", "written here")
+
+CASES = [
+    Case(
+        "llmviz.viz.heatmap",
+        viz.heatmap,
+        lambda: {
+            "z": matrix(),
+            "x_labels": ["a", "b", "c"],
+            "y_labels": ["p", "q"],
+            "title": "t",
+            "x_title": "key",
+            "y_title": "query",
+            "zmin": 0.0,
+            "zmax": 1.0,
+            "colorscale": "Viridis",
+            "show_scale": True,
+        },  # fmt: skip
+        {
+            "z": ARRAY(2, gaps=True),
+            "x_labels": LABELS,
+            "y_labels": LABELS,
+            "title": TITLE,
+            "x_title": TEXT(),
+            "y_title": TEXT(),
+            "zmin": BOTH(RANGE_END, VALUES(("above zmax", 2.0))),
+            "zmax": BOTH(RANGE_END, VALUES(("below zmin", -1.0))),
+            "colorscale": VALUES(("int", 3), ("bogus name", "bogus")),
+            "show_scale": BOOL(),
+        },
+    ),
+    Case(
+        "llmviz.viz.mask_heatmap",
+        viz.mask_heatmap,
+        lambda: {"mask": torch.ones(3, 3, dtype=torch.bool).tril(), "title": None},
+        {
+            "mask": BOTH(ARRAY(2), VALUES(("not 0 or 1", torch.full((2, 2), 0.5)))),
+            "title": TITLE,
+        },
+    ),
+    Case(
+        "llmviz.viz.bars",
+        viz.bars,
+        lambda: {
+            "values": [1.0, 2.0, 3.0],
+            "labels": ["a", "b", "c"],
+            "title": "t",
+            "x_title": "x",
+            "y_title": "y",
+            "y_range": (0.0, 4.0),
+            "horizontal": False,
+        },  # fmt: skip
+        {
+            "values": BOTH(
+                ARRAY(1),
+                VALUES(
+                    ("empty mapping", {}), ("uneven series", {"a": [1, 2], "b": [1]})
+                ),
+            ),
+            "labels": LABELS,
+            "title": TITLE,
+            "x_title": TEXT(),
+            "y_title": TEXT(),
+            "y_range": VALUES(
+                ("reversed", (4.0, 0.0)),
+                ("nan", (0.0, math.nan)),
+                ("one number", 4.0),
+                ("three numbers", (0, 1, 2)),
+                ("str", "04"),
+                ("words", ("a", "b")),
+            ),  # fmt: skip
+            "horizontal": BOOL(),
+        },
+    ),
+    Case(
+        "llmviz.viz.lines",
+        viz.lines,
+        lambda: {
+            "x": [1, 2, 3],
+            "ys": {"a": [1.0, 2.0, 3.0]},
+            "title": None,
+            "x_title": "x",
+            "y_title": "y",
+            "log_x": False,
+            "log_y": True,
+        },  # fmt: skip
+        {
+            "x": ARRAY(1),
+            "ys": VALUES(
+                ("None", None),
+                ("list", [[1.0, 2.0, 3.0]]),
+                ("empty", {}),
+                ("too short", {"a": [1.0]}),
+                ("inf", {"a": [1.0, math.inf, 2.0]}),
+                ("words", {"a": ["x", "y", "z"]}),
+            ),  # fmt: skip
+            "title": TITLE,
+            "x_title": TEXT(),
+            "y_title": TEXT(),
+            "log_x": BOOL(),
+            "log_y": BOOL(),
+        },
+    ),
+    Case(
+        "llmviz.viz.vectors",
+        viz.vectors,
+        lambda: {
+            "arrows": {"q": [1.0, 0.5], "k": torch.tensor([0.0, 1.0])},
+            "title": "t",
+            "limit": 2.0,
+        },  # fmt: skip
+        {
+            "arrows": VALUES(
+                ("None", None),
+                ("list", [[1.0, 0.5]]),
+                ("empty", {}),
+                ("three entries", {"q": [1, 2, 3]}),
+                ("nan", {"q": [math.nan, 1.0]}),
+            ),  # fmt: skip
+            "title": TITLE,
+            "limit": REAL(0, open_min=True, none=True),
+        },
+    ),
+    Case(
+        "llmviz.viz.slider_figure",
+        viz.slider_figure,
+        slider_kwargs,
+        {
+            "compute": CALLABLE(),
+            "param": BOTH(TEXT(empty=True), VALUES(("not compute's", "m"))),
+            "values": VALUES(
+                ("None", None),
+                ("empty", []),
+                ("int", 3),
+                ("str", "123"),
+                ("refused by compute", [1, -1]),
+            ),  # fmt: skip
+            "draw": BOTH(CALLABLE(), VALUES(("not drawing", lambda result: result))),
+            "fixed": VALUES(("int", 3), ("list", [1]), ("the slider's", {"n": 2})),
+            "active": INT(0, 2),
+            "label": TEXT(none=True),
+        },
+    ),
+    Case(
+        "llmviz.viz.style",
+        viz.style,
+        lambda: {"fig": go.Figure(), "title": "t", "height": 300, "top": 40},
+        {
+            "fig": VALUES(("None", None), ("dict", {"data": []}), ("int", 3)),
+            "title": TITLE,
+            "height": INT(1, 100_000),
+            "top": INT(0, 100_000),
+        },
+    ),
+    Case(
+        "llmviz.widgets.explore",
+        lambda compute, draw, length: explore(compute, draw, length=length),
+        lambda: {"compute": bars_of_length, "draw": viz.bars, "length": (1, 5)},
+        {
+            "compute": CALLABLE(),
+            "draw": CALLABLE(),
+            "length": VALUES(
+                ("None", None),
+                ("empty list", []),
+                ("dict", {}),
+                ("reversed range", (5, 1)),
+                ("start outside", (1, 5, 1, 9)),
+                ("five numbers", (1, 2, 3, 4, 5)),
+                ("words", ("a", "b")),
+            ),  # fmt: skip
+        },
+    ),
+    Case(
+        "llmviz.widgets.Explorer",
+        Explorer,
+        lambda: {"compute": bars_of_length, "draw": viz.bars, "controls": controls_n()},
+        {
+            "compute": CALLABLE(),
+            "draw": CALLABLE(),
+            "controls": VALUES(
+                ("None", None),
+                ("empty", {}),
+                ("list", [1]),
+                ("a tuple spec", {"length": (1, 5)}),
+            ),  # fmt: skip
+        },
+    ),
+    Case(
+        "llmviz.widgets.LiveOnly",
+        LiveOnly,
+        lambda: {"figure": go.Figure()},
+        {"figure": VALUES(("None", None), ("dict", {"data": []}), ("str", "figure"))},
+    ),
+    Case(
+        "llmviz.setup",
+        llmviz.setup,
+        lambda: {"seed": 0},
+        {"seed": INT(0, 2**32 - 1)},
+    ),
+    Case(
+        "llmviz.show_source",
+        llmviz.show_source,
+        lambda: {"obj": viz.bars},
+        {
+            "obj": VALUES(
+                ("None", None), ("int", 3), ("str", "viz.bars"), ("builtin", len)
+            )
+        },
+    ),
+    Case(
+        "llmviz.table",
+        llmviz.table,
+        lambda: {"rows": rows(), "percent": ("share",)},
+        {
+            "rows": VALUES(
+                ("None", None),
+                ("empty", []),
+                ("dict", {"a": 1}),
+                ("list of ints", [1, 2]),
+                ("str", "rows"),
+            ),  # fmt: skip
+            "percent": VALUES(
+                ("None", None),
+                ("str", "share"),
+                ("unknown column", ("sahre",)),
+                ("int", 3),
+            ),  # fmt: skip
+        },
+    ),
+    Case("llmviz.versions", llmviz.versions, dict, {}),
+    Case(
+        "llmviz.measure.seconds_per_call",
+        measure.seconds_per_call,
+        lambda: {"fn": lambda: None, "repeats": 2, "warmup": 1},
+        {
+            "fn": CALLABLE(),
+            "repeats": INT(1, measure.MAX_REPEATS),
+            "warmup": INT(0, measure.MAX_REPEATS),
+        },
+    ),
+    Case(
+        "llmviz.measure.interleaved_best",
+        measure.interleaved_best,
+        lambda: {"fns": {"a": lambda: 1, "b": lambda: 2}, "repeats": 2},
+        {
+            "fns": VALUES(
+                ("None", None),
+                ("empty", {}),
+                ("list", [lambda: 1]),
+                ("not callable", {"a": 3}),
+            ),  # fmt: skip
+            "repeats": INT(1, measure.MAX_REPEATS),
+        },
+    ),
+    Case(
+        "llmviz.data.python_docs",
+        data.python_docs,
+        lambda: {"max_bytes": 1000},
+        {"max_bytes": INT(1, none=True)},
+    ),
+    Case(
+        "llmviz.data.stdlib_code",
+        data.stdlib_code,
+        lambda: {"max_bytes": 1000},
+        {"max_bytes": INT(1, none=True)},
+    ),
+    Case("llmviz.data.chinese", data.chinese, dict, {}),
+    Case("llmviz.data.multilingual", data.multilingual, dict, {}),
+    Case(
+        "llmviz.data.Corpus",
+        data.Corpus,
+        lambda: {"name": "tiny", "text": "one\ntwo\n", "source": "here"},
+        {"name": TEXT(), "text": TEXT(), "source": TEXT()},
+    ),
+    Case(
+        "llmviz.data.Corpus.split",
+        lambda fraction: CORPUS.split(fraction),
+        lambda: {"fraction": 0.5},
+        {"fraction": REAL(0, 1, open_min=True, open_max=True)},
+    ),
+]
+
+
+def bars_of_length(length: int) -> list[float]:
+    if length < 1:
+        raise ValueError(f"length must be >= 1, got {length}")
+    return [1.0] * length
+
+
+def controls_n() -> dict:
+    return {"length": ipywidgets.IntSlider(value=2, min=1, max=5)}
+
+
+test_bad_input = bad_input_test(CASES)
+test_keeps_inputs = keeps_inputs_test(CASES)
