@@ -15,6 +15,7 @@ from torch import Tensor
 
 from llmviz._checks import check_int
 from llmviz._tensor_checks import check_dim, check_tensor
+from llmviz.layers._fast_checks import check_float
 
 MAX_SEQ_LEN = 1 << 20  # tokens in one sequence
 MAX_CELLS = 1 << 30  # elements of a dense mask or score grid
@@ -71,7 +72,7 @@ def check_attention_inputs(
     float tensors of one dtype whose leading dimensions broadcast, which it returns."""
     tensors = {"query": query, "key": key} | ({} if value is None else {"value": value})
     for name, tensor in tensors.items():
-        check_tensor(name, tensor, ranks)
+        check_tensor(name, tensor, ranks, finite=False)  # finiteness: all at once
         if tensor.dim() < 2:
             raise ValueError(
                 f"{name} must have at least 2 dimensions (..., seq, dim), "
@@ -84,6 +85,11 @@ def check_attention_inputs(
     check_dim("key", key, -1, query.shape[-1], "the query's head_dim")
     if value is not None:
         check_dim("value", value, -2, key.shape[-2], "the key's sequence length")
+    accumulate = torch.float64 if query.dtype == torch.float64 else torch.float32
+    total = sum(tensor.sum(dtype=accumulate) for tensor in tensors.values())
+    if not bool(torch.isfinite(total)):  # one sync; a NaN or inf makes the sum one
+        for name, tensor in tensors.items():
+            check_float(name, tensor)  # names it
     try:
         return tuple(torch.broadcast_shapes(*(t.shape[:-2] for t in tensors.values())))
     except RuntimeError:
@@ -134,14 +140,14 @@ def check_mask(
             f"q_len, kv_len), got shape {tuple(attn_mask.shape)}"
         )
     if attn_mask.dtype != torch.bool:
-        check_tensor("attn_mask", attn_mask, floating=True, allow_neg_inf=True)
+        check_float("attn_mask", attn_mask, allow_neg_inf=True)
 
 
 def check_hidden(
     name: str, value: Any, size: int, dtype: torch.dtype, what: str = "hidden_size"
 ) -> Tensor:
     """A (batch, seq, ``size``) tensor of the module's ``dtype``, finite, non-empty."""
-    check_tensor(name, value, ranks=(3,))
+    check_float(name, value, ranks=(3,))
     check_dim(name, value, -1, size, what)
     if value.dtype != dtype:
         raise TypeError(
@@ -164,7 +170,7 @@ def check_position_embeddings(
         )
     cos, sin = value
     for name, tensor in (("cos", cos), ("sin", sin)):
-        check_tensor(f"position_embeddings' {name}", tensor, ranks=(3,))
+        check_float(f"position_embeddings' {name}", tensor, ranks=(3,))
     if (
         cos.shape != sin.shape
         or cos.shape[0] not in (1, batch)

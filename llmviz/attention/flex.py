@@ -14,7 +14,6 @@ from torch import Tensor
 from torch.nn.attention import flex_attention as _flex
 
 from llmviz._checks import check_callable, check_int
-from llmviz._tensor_checks import check_tensor
 from llmviz.attention._validate import (
     MAX_HEADS,
     MAX_SEQ_LEN,
@@ -23,6 +22,7 @@ from llmviz.attention._validate import (
     check_device,
 )
 from llmviz.attention.masks import MaskMod, check_mask_mod
+from llmviz.layers._fast_checks import check_float
 
 
 def block_mask(
@@ -73,7 +73,8 @@ def flex_attention(
     >>> flex_attention(q, k, v, mask_mod=lambda b, h, i, j: j <= i).shape
     torch.Size([1, 1, 3, 2])
     """
-    check_tensor("value", value, ranks=(4,))  # required here, unlike in the helper
+    if value is None:  # required here, unlike in the helper
+        check_float("value", value)
     check_attention_inputs(query, key, value, ranks=(4,))
     if not query.shape[:2] == key.shape[:2] == value.shape[:2]:
         raise ValueError(

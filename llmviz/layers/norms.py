@@ -12,7 +12,8 @@ import torch
 from torch import Tensor, nn
 
 from llmviz._checks import check_int, check_real
-from llmviz._tensor_checks import check_dim, check_tensor
+from llmviz._tensor_checks import check_dim
+from llmviz.layers._fast_checks import check_float
 
 MAX_HIDDEN = 1 << 20
 
@@ -33,7 +34,7 @@ class RMSNorm(nn.Module):
 
     def forward(self, hidden_states: Tensor) -> Tensor:
         """(..., hidden_size) → the same shape, normalised over the last dimension."""
-        check_tensor("hidden_states", hidden_states)
+        check_float("hidden_states", hidden_states)
         if hidden_states.dim() == 0:
             raise ValueError("hidden_states must have at least 1 dimension, got 0-d")
         size = self.weight.shape[0]
