@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -290,3 +292,21 @@ def test_single_head_bad_input():
         match=r"context must have size 6 in dimension -1 \(context_size\), got shape \(2, 3, 8\)",
     ):
         head(torch.randn(2, 5, 8), context=torch.randn(2, 3, 8))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32])
+def test_the_fast_finiteness_check_is_exact(dtype):
+    """The fast path sums the values; a sum that overflows falls back to the
+    elementwise test, so huge finite values pass and NaN or inf never does."""
+    from llmviz.layers._fast_checks import check_float
+
+    huge = torch.full((64, 64), torch.finfo(dtype).max / 2, dtype=dtype)
+    assert check_float("x", huge) is huge  # the sum overflows; the values are finite
+    assert check_float("x", -huge) is not None
+    for bad in (math.nan, math.inf, -math.inf):
+        poisoned = huge.clone()
+        poisoned[3, 5] = bad
+        with pytest.raises(ValueError, match="x must be finite"):
+            check_float("x", poisoned)
+    masked = torch.zeros(4, 4, dtype=dtype).masked_fill(~causal_mask(4, 4), -math.inf)
+    assert check_float("attn_mask", masked, allow_neg_inf=True) is masked

@@ -35,12 +35,8 @@ from llmviz.positions.rope import (  # deinterleave: re-exported for older impor
 )
 
 
-def _check_rank(name: str, value: int | None) -> int | None:
-    return None if value is None else _dim(name, value)
-
-
 def _dim(name: str, value: int, minimum: int = 1) -> int:
-    return check_int(name, value, minimum=minimum, maximum=MAX_DIM)
+    return check_int(name, value, minimum, MAX_DIM)
 
 
 class MultiHeadLatentAttention(nn.Module):
@@ -75,7 +71,9 @@ class MultiHeadLatentAttention(nn.Module):
         super().__init__()
         hidden = _dim("hidden_size", hidden_size)
         heads = check_int("num_attention_heads", num_attention_heads, 1, MAX_HEADS)
-        self.q_lora_rank = _check_rank("q_lora_rank", q_lora_rank)
+        self.q_lora_rank = (
+            None if q_lora_rank is None else _dim("q_lora_rank", q_lora_rank)
+        )
         latent = _dim("kv_lora_rank", kv_lora_rank)
         nope = _dim("qk_nope_head_dim", qk_nope_head_dim)
         rope = _dim("qk_rope_head_dim", qk_rope_head_dim, minimum=2)
@@ -191,14 +189,9 @@ class MultiHeadLatentAttention(nn.Module):
         check_position_embeddings(
             position_embeddings, batch, seq, self.qk_rope_head_dim, "qk_rope_head_dim"
         )
+        scores = (batch, self.num_heads)  # the leading dims of the scores
         check_forward_mask(
-            attn_mask,
-            is_causal,
-            cache,
-            self.layer_idx,
-            (batch, self.num_heads),
-            seq,
-            dtype,
+            attn_mask, is_causal, cache, self.layer_idx, scores, seq, dtype
         )
         absorb = check_bool("absorb", absorb)
         q_nope, q_rope = self._queries(hidden_states)
@@ -209,7 +202,7 @@ class MultiHeadLatentAttention(nn.Module):
         latent, k_rope, attn_mask, is_causal = cached_keys_values(
             cache, self.layer_idx, q_len, latent, k_rope, attn_mask, is_causal
         )
-        attend = self._absorbed if absorb else self._expanded
-        out = attend(q_nope, q_rope, latent, k_rope, attn_mask, is_causal)
+        attention = self._absorbed if absorb else self._expanded
+        out = attention(q_nope, q_rope, latent, k_rope, attn_mask, is_causal)
         batch, _, seq, _ = out.shape
         return self.o_proj(out.transpose(1, 2).reshape(batch, seq, -1))  # (B, T, H·dv)
