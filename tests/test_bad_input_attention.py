@@ -37,6 +37,7 @@ from llmviz.attention import (
     softmax_entropy,
     softmax_jacobian,
 )
+from llmviz.attention.kv_cache import cache_layout
 from llmviz.layers import RMSNorm, SwiGLU
 from tests.bad_input import (
     BOOL,
@@ -241,7 +242,7 @@ FUNCTION_CASES = [
 
 LLAMA = MODEL_CONFIGS["Llama-3-8B"]
 DEEPSEEK = MODEL_CONFIGS["DeepSeek-V2"]
-CONFIG = VALUES(
+CONFIG_VALUES = [
     ("None", None),
     ("str", "Llama-3-8B"),
     ("int", 3),
@@ -260,7 +261,10 @@ CONFIG = VALUES(
     ("negative latent", DEEPSEEK | {"kv_lora_rank": -1}),
     ("latent as str", DEEPSEEK | {"kv_lora_rank": "512"}),
     ("rope as float", DEEPSEEK | {"qk_rope_head_dim": 64.0}),
-)
+]
+CONFIG = VALUES(*CONFIG_VALUES)
+# what one layer caches needs no layer count
+LAYOUT_CONFIG = VALUES(*[(k, v) for k, v in CONFIG_VALUES if "layers" not in k])
 
 
 def cache_with(layer_idx: int = 0) -> KVCache:
@@ -278,6 +282,8 @@ CACHE_CASES = [
     Case("kv_cache_bytes_per_token", kv_cache_bytes_per_token,
          lambda: {"config": dict(LLAMA), "dtype": "bfloat16"},
          {"config": CONFIG, "dtype": CHOICE("bfloat16")}),
+    Case("cache_layout", cache_layout, lambda: {"config": dict(DEEPSEEK)},
+         {"config": LAYOUT_CONFIG}),
     Case("kv_cache_table", kv_cache_table,
          lambda: {"configs": {"Llama-3-8B": dict(LLAMA)}, "context": 1024,
                   "dtype": "bfloat16"},
