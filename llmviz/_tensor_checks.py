@@ -63,7 +63,7 @@ def check_tensor(
         raise TypeError(f"{name} must be an integer tensor, got {value.dtype}")
     if nonempty and value.numel() == 0:
         raise ValueError(f"{name} must not be empty, got shape {_shape(value)}")
-    if floating and finite:
+    if floating and finite and not _sum_is_finite(value):
         bad = torch.isnan(value) | torch.isposinf(value)
         if not allow_neg_inf:
             bad |= torch.isneginf(value)
@@ -71,6 +71,13 @@ def check_tensor(
             allowed = "finite or -inf" if allow_neg_inf else "finite"
             raise ValueError(f"{name} must be {allowed}: it holds NaN or inf values")
     return value
+
+
+def _sum_is_finite(tensor: Tensor) -> bool:
+    """One reduction settles the usual case cheaply: the sum of finite values is finite
+    unless it overflows, and only a non-finite sum pays for the elementwise test."""
+    accumulate = torch.float64 if tensor.dtype == torch.float64 else torch.float32
+    return bool(torch.isfinite(tensor.sum(dtype=accumulate)))
 
 
 def check_dim(name: str, tensor: Tensor, dim: int, size: int, what: str) -> None:

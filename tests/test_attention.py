@@ -298,15 +298,15 @@ def test_single_head_bad_input():
 def test_the_fast_finiteness_check_is_exact(dtype):
     """The fast path sums the values; a sum that overflows falls back to the
     elementwise test, so huge finite values pass and NaN or inf never does."""
-    from llmviz.layers._fast_checks import check_float
+    from llmviz._tensor_checks import check_tensor
 
     huge = torch.full((64, 64), torch.finfo(dtype).max / 2, dtype=dtype)
-    assert check_float("x", huge) is huge  # the sum overflows; the values are finite
-    assert check_float("x", -huge) is not None
+    assert check_tensor("x", huge) is huge  # the sum overflows; the values are finite
+    assert check_tensor("x", -huge) is not None
     for bad in (math.nan, math.inf, -math.inf):
         poisoned = huge.clone()
         poisoned[3, 5] = bad
         with pytest.raises(ValueError, match="x must be finite"):
-            check_float("x", poisoned)
+            check_tensor("x", poisoned)
     masked = torch.zeros(4, 4, dtype=dtype).masked_fill(~causal_mask(4, 4), -math.inf)
-    assert check_float("attn_mask", masked, allow_neg_inf=True) is masked
+    assert check_tensor("attn_mask", masked, allow_neg_inf=True) is masked

@@ -15,7 +15,6 @@ from torch import Tensor
 
 from llmviz._checks import check_int
 from llmviz._tensor_checks import check_dim, check_tensor
-from llmviz.layers._fast_checks import check_float
 
 MAX_SEQ_LEN = 1 << 20  # tokens in one sequence
 MAX_CELLS = 1 << 30  # elements of a dense mask or score grid
@@ -89,7 +88,7 @@ def check_attention_inputs(
     total = sum(tensor.sum(dtype=accumulate) for tensor in tensors.values())
     if not bool(torch.isfinite(total)):  # one sync; a NaN or inf makes the sum one
         for name, tensor in tensors.items():
-            check_float(name, tensor)  # names it
+            check_tensor(name, tensor)  # names it
     try:
         return tuple(torch.broadcast_shapes(*(t.shape[:-2] for t in tensors.values())))
     except RuntimeError:
@@ -140,14 +139,14 @@ def check_mask(
             f"q_len, kv_len), got shape {tuple(attn_mask.shape)}"
         )
     if attn_mask.dtype != torch.bool:
-        check_float("attn_mask", attn_mask, allow_neg_inf=True)
+        check_tensor("attn_mask", attn_mask, allow_neg_inf=True)
 
 
 def check_hidden(
     name: str, value: Any, size: int, dtype: torch.dtype, what: str = "hidden_size"
 ) -> Tensor:
     """A (batch, seq, ``size``) tensor of the module's ``dtype``, finite, non-empty."""
-    check_float(name, value, ranks=(3,))
+    check_tensor(name, value, ranks=(3,))
     check_dim(name, value, -1, size, what)
     if value.dtype != dtype:
         raise TypeError(
@@ -170,7 +169,7 @@ def check_position_embeddings(
         )
     cos, sin = value
     for name, tensor in (("cos", cos), ("sin", sin)):
-        check_float(f"position_embeddings' {name}", tensor, ranks=(3,))
+        check_tensor(f"position_embeddings' {name}", tensor, ranks=(3,))
     if (
         cos.shape != sin.shape
         or cos.shape[0] not in (1, batch)

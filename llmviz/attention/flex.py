@@ -14,6 +14,7 @@ from torch import Tensor
 from torch.nn.attention import flex_attention as _flex
 
 from llmviz._checks import check_callable, check_int
+from llmviz._tensor_checks import check_tensor
 from llmviz.attention._validate import (
     MAX_HEADS,
     MAX_SEQ_LEN,
@@ -22,7 +23,6 @@ from llmviz.attention._validate import (
     check_device,
 )
 from llmviz.attention.masks import MaskMod, check_mask_mod
-from llmviz.layers._fast_checks import check_float
 
 
 def block_mask(
@@ -74,7 +74,7 @@ def flex_attention(
     torch.Size([1, 1, 3, 2])
     """
     if value is None:  # required here, unlike in the helper
-        check_float("value", value)
+        check_tensor("value", value)
     check_attention_inputs(query, key, value, ranks=(4,))
     if not query.shape[:2] == key.shape[:2] == value.shape[:2]:
         raise ValueError(

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from llmviz._checks import check_int
+from llmviz._tensor_checks import check_tensor
 from llmviz.attention._validate import (
     MAX_DIM,
     MAX_HEADS,
@@ -23,7 +24,6 @@ from llmviz.attention._validate import (
 )
 from llmviz.attention.kv_cache import KVCache, cached_keys_values, check_forward_mask
 from llmviz.attention.sdpa import attend
-from llmviz.layers._fast_checks import check_float
 from llmviz.positions.rope import apply_rotary_pos_emb
 
 MAX_GROUP = 1024  # query heads per KV head
@@ -36,7 +36,7 @@ def repeat_kv(x: Tensor, n_rep: int) -> Tensor:
     >>> repeat_kv(torch.tensor([[[[1.0]], [[2.0]]]]), 2).flatten().tolist()
     [1.0, 1.0, 2.0, 2.0]
     """
-    check_float("x", x, ranks=(4,))
+    check_tensor("x", x, ranks=(4,))
     n_rep = check_int("n_rep", n_rep, minimum=1, maximum=MAX_GROUP)
     return _repeat_kv(x, n_rep)
 

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from llmviz._checks import check_int
+from llmviz._tensor_checks import check_tensor
 from llmviz.attention._validate import MAX_SEQ_LEN, check_layer_idx, check_mask
 from llmviz.attention.cache_size import (  # noqa: F401 - re-exported
     DTYPE_BYTES,
@@ -18,7 +19,6 @@ from llmviz.attention.cache_size import (  # noqa: F401 - re-exported
     kv_cache_bytes_per_token,
     kv_cache_table,
 )
-from llmviz.layers._fast_checks import check_float
 
 
 class KVCache:
@@ -39,7 +39,7 @@ class KVCache:
         of them so far. The value's last dimension may differ from the key's."""
         layer_idx = check_layer_idx(layer_idx)
         for name, tensor in (("key", key), ("value", value)):  # 0 new tokens is fine
-            check_float(name, tensor, ranks=(4,), nonempty=False)
+            check_tensor(name, tensor, ranks=(4,), nonempty=False)
             if 0 in (tensor.shape[0], tensor.shape[1], tensor.shape[3]):
                 raise ValueError(
                     f"{name} must have a batch, heads and head_dim of at least 1, got "

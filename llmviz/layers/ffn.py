@@ -12,8 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from llmviz._checks import check_int
-from llmviz._tensor_checks import check_dim
-from llmviz.layers._fast_checks import check_float
+from llmviz._tensor_checks import check_dim, check_tensor
 
 
 class SwiGLU(nn.Module):
@@ -34,7 +33,7 @@ class SwiGLU(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """(..., hidden_size) → (..., hidden_size)."""
-        check_float("x", x)
+        check_tensor("x", x)
         if x.dim() == 0:
             raise ValueError("x must have at least 1 dimension, got a 0-d tensor")
         check_dim("x", x, -1, self.gate_proj.in_features, "hidden_size")

@@ -12,8 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from llmviz._checks import check_int, check_real
-from llmviz._tensor_checks import check_dim
-from llmviz.layers._fast_checks import check_float
+from llmviz._tensor_checks import check_dim, check_tensor
 
 MAX_HIDDEN = 1 << 20
 
@@ -34,7 +33,7 @@ class RMSNorm(nn.Module):
 
     def forward(self, hidden_states: Tensor) -> Tensor:
         """(..., hidden_size) → the same shape, normalised over the last dimension."""
-        check_float("hidden_states", hidden_states)
+        check_tensor("hidden_states", hidden_states)
         if hidden_states.dim() == 0:
             raise ValueError("hidden_states must have at least 1 dimension, got 0-d")
         size = self.weight.shape[0]
