@@ -290,7 +290,9 @@ def test_the_hf_llama_twin_of_the_shipped_model_gives_the_same_logits():
 
 
 def test_only_a_plain_tinygpt_has_a_llama_twin():
-    with pytest.raises(ValueError, match="model must be a TinyGPT with RoPE, no output gate"):
+    with pytest.raises(
+        ValueError, match="model must be a TinyGPT with RoPE, no output gate"
+    ):
         to_hf_llama(load_tinygpt("tinygpt-gated")[0])
     with pytest.raises(TypeError, match="model must be a TinyGPT, got Linear"):
         to_hf_llama(torch.nn.Linear(2, 2))
