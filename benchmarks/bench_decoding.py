@@ -9,6 +9,8 @@
 
 3. The chapter's live explorers on TinyGPT: the next-token distribution under the
    warpers, and the beam-search tree at the explorer's largest settings (goal < 50 ms).
+4. The accuracy-against-N simulation at the size of one frame of the chapter's p slider
+   (N = 1..32, 500 trials; goal < 1 s, so the slider's frames build quickly).
 
 Each figure is the minimum over interleaved repeats (llmviz.measure.interleaved_best).
 Usage: python benchmarks/bench_decoding.py [--quick]
@@ -17,6 +19,7 @@ Usage: python benchmarks/bench_decoding.py [--quick]
 from __future__ import annotations
 
 import argparse
+import timeit
 
 import plotly.graph_objects as go
 import torch
@@ -25,6 +28,7 @@ from transformers import GPT2Config, GPT2LMHeadModel, logging
 from transformers.generation import logits_process as hf
 
 from llmviz import viz
+from llmviz.decoding import accuracy_against_n
 from llmviz.decoding.beam import beam_search
 from llmviz.decoding.distribution import sampling_distribution
 from llmviz.decoding.filters import (
@@ -157,6 +161,14 @@ def bench_redraw(quick: bool) -> None:
     )
 
 
+def bench_voting(quick: bool) -> None:
+    def frame() -> None:
+        accuracy_against_n(0.4, list(range(1, 33)), trials=100 if quick else 500)
+
+    best = min(timeit.repeat(frame, number=1, repeat=3 if quick else 7))
+    print(f"\n== accuracy against N, one slider frame: {best:.2f} s (goal < 1 s)")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -166,3 +178,4 @@ if __name__ == "__main__":
     bench_filters(quick)
     bench_beam_search(quick)
     bench_redraw(quick)
+    bench_voting(quick)
