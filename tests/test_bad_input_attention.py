@@ -441,6 +441,9 @@ MODULE_CASES = [
 ]  # fmt: skip
 
 CASES = MASK_CASES + FUNCTION_CASES + CACHE_CASES + MODULE_CASES
+for case in CASES:  # full names, as tests/test_public_api_coverage.py looks them up
+    package = "layers" if case.name.startswith(("RMSNorm", "SwiGLU")) else "attention"
+    case.name = f"llmviz.{package}.{case.name}"
 
 test_bad_input = bad_input_test(CASES)
 test_keeps_inputs = keeps_inputs_test(CASES)

@@ -16,7 +16,7 @@ CHECKS = [name for name in exercises.__all__ if name.startswith("check_")]
 @pytest.mark.parametrize("name", CHECKS)
 def test_docstring_states_the_task_without_code(name):
     doc = inspect.getdoc(getattr(exercises, name)) or ""
-    assert doc.startswith("Check "), f"{name}: say what it checks"
+    assert doc.startswith("Check"), f"{name}: say what it checks"
     for pattern in (
         r">>>",
         r"\bdef \w+\(",
