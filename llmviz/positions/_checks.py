@@ -7,10 +7,8 @@ parameter instead of a torch allocation error.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import torch
 from torch import Tensor
 
 from llmviz._checks import check_int
@@ -44,22 +42,6 @@ def check_elements(name: str, count: int, shape: str) -> None:
             f"a table {shape} of {count:,} elements is more than the "
             f"{MAX_ELEMENTS:,} allowed: lower {name}"
         )
-
-
-def check_finite_fast(name: str, x: Tensor) -> None:
-    """``ValueError`` naming ``name`` if the floating tensor ``x`` holds NaN or inf,
-    at the cost of one sum when it does not: a finite sum has only finite terms, and
-    only a sum that is not finite (NaN, inf, or an overflow) needs the full scan.
-
-    >>> import torch
-    >>> check_finite_fast("cos", torch.tensor([1.0, float("inf")]))
-    Traceback (most recent call last):
-    ...
-    ValueError: cos must be finite: it holds NaN or inf values
-    """
-    if math.isfinite(torch.sum(x, dtype=torch.float32).item()):
-        return
-    check_tensor(name, x)  # raises for NaN or inf; a sum that only overflowed passes
 
 
 def check_pairs(name: str, x: Any) -> Tensor:
