@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from llmviz._checks import check_int
+from llmviz._checks import check_int, checking
 from llmviz._tensor_checks import check_tensor
 from llmviz.attention._validate import (
     MAX_DIM,
@@ -137,6 +137,18 @@ class GroupedQueryAttention(nn.Module):
         batch, seq, _ = x.shape
         return x.view(batch, seq, num_heads, self.head_dim).transpose(1, 2)  # (B,H,T,D)
 
+    def _check(self, hidden_states, position_embeddings, attn_mask, is_causal, cache):
+        weight = self.q_proj.weight
+        check_hidden("hidden_states", hidden_states, self.hidden_size, weight.dtype)
+        batch, seq, _ = hidden_states.shape
+        check_position_embeddings(
+            position_embeddings, batch, seq, self.head_dim, "head_dim"
+        )
+        shape = (batch, self.num_heads)
+        check_forward_mask(
+            attn_mask, is_causal, cache, self.layer_idx, shape, seq, weight.dtype
+        )
+
     def forward(
         self,
         hidden_states: Tensor,
@@ -151,22 +163,9 @@ class GroupedQueryAttention(nn.Module):
         additive mask over all keys; with a ``cache``, the T tokens follow the cached
         ones, and ``is_causal`` lets each see every cached token.
         ``return_weights=True`` also returns the attention weights (B, H, T, T_kv)."""
-        weight = self.q_proj.weight
-        check_hidden("hidden_states", hidden_states, self.hidden_size, weight.dtype)
-        batch, seq, _ = hidden_states.shape
-        check_position_embeddings(
-            position_embeddings, batch, seq, self.head_dim, "head_dim"
-        )
-        check_forward_mask(
-            attn_mask,
-            is_causal,
-            cache,
-            self.layer_idx,
-            (batch, self.num_heads),
-            seq,
-            weight.dtype,
-        )
-        return_weights = check_bool("return_weights", return_weights)
+        if checking():  # skipped inside TinyGPT, which checked its own input
+            self._check(hidden_states, position_embeddings, attn_mask, is_causal, cache)
+            return_weights = check_bool("return_weights", return_weights)
         q = self._heads(self.q_proj(hidden_states), self.num_heads)
         k = self._heads(self.k_proj(hidden_states), self.num_kv_heads)
         v = self._heads(self.v_proj(hidden_states), self.num_kv_heads)

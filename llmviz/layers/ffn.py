@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from llmviz._checks import check_int
+from llmviz._checks import check_int, checking
 from llmviz._tensor_checks import check_dim, check_tensor
 
 
@@ -31,8 +31,7 @@ class SwiGLU(nn.Module):
         self.up_proj = nn.Linear(hidden_size, intermediate_size, bias=False)
         self.down_proj = nn.Linear(intermediate_size, hidden_size, bias=False)
 
-    def forward(self, x: Tensor) -> Tensor:
-        """(..., hidden_size) → (..., hidden_size)."""
+    def _check(self, x: Tensor) -> None:
         check_tensor("x", x)
         if x.dim() == 0:
             raise ValueError("x must have at least 1 dimension, got a 0-d tensor")
@@ -42,4 +41,9 @@ class SwiGLU(nn.Module):
                 f"x must have the layer's dtype {self.gate_proj.weight.dtype}, "
                 f"got {x.dtype}"
             )
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(..., hidden_size) → (..., hidden_size)."""
+        if checking():  # skipped inside TinyGPT, which checked its own input
+            self._check(x)
         return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from llmviz._checks import check_int, check_real
+from llmviz._checks import check_int, check_real, checking
 from llmviz._tensor_checks import check_dim, check_tensor
 
 MAX_HIDDEN = 1 << 20
@@ -33,11 +33,13 @@ class RMSNorm(nn.Module):
 
     def forward(self, hidden_states: Tensor) -> Tensor:
         """(..., hidden_size) → the same shape, normalised over the last dimension."""
-        check_tensor("hidden_states", hidden_states)
-        if hidden_states.dim() == 0:
-            raise ValueError("hidden_states must have at least 1 dimension, got 0-d")
-        size = self.weight.shape[0]
-        check_dim("hidden_states", hidden_states, -1, size, "hidden_size")
+        if checking():  # skipped inside TinyGPT, which checked its own input
+            check_tensor("hidden_states", hidden_states)
+            if hidden_states.dim() == 0:
+                message = "hidden_states must have at least 1 dimension, got 0-d"
+                raise ValueError(message)
+            size = self.weight.shape[0]
+            check_dim("hidden_states", hidden_states, -1, size, "hidden_size")
         dtype = hidden_states.dtype
         x = hidden_states.to(torch.float32)
         x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.variance_epsilon)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from llmviz._checks import check_int
+from llmviz._checks import check_int, checked_by_caller
 from llmviz._tensor_checks import check_tensor
 from llmviz.attention.heads import GroupedQueryAttention
 from llmviz.attention.kv_cache import KVCache
@@ -219,9 +219,10 @@ class TinyGPT(nn.Module):
         else:
             cos_sin = self._rotary(positions)
         attentions = []
-        for layer in self.layers:
-            x, weights = layer(x, cos_sin, cache, output_attentions)
-            attentions.append(weights)
+        with checked_by_caller():  # the layers' inputs are built here from checked ids
+            for layer in self.layers:
+                x, weights = layer(x, cos_sin, cache, output_attentions)
+                attentions.append(weights)
         logits = self.lm_head(self.norm(x))  # (B, T, vocab)
         return (logits, attentions) if output_attentions else logits
 

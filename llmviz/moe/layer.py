@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from llmviz._checks import check_int
+from llmviz._checks import check_int, checking
 from llmviz._tensor_checks import check_tensor
 from llmviz.moe._validate import check_bool
 from llmviz.moe.routing import route
@@ -89,14 +89,7 @@ class SparseMoeBlock(nn.Module):
         self.gate = nn.Linear(hidden_size, num_experts, bias=False)
         self.experts = FusedExperts(num_experts, hidden_size, intermediate_size)
 
-    def forward(
-        self, hidden_states: Tensor, dispatch: str = "grouped"
-    ) -> tuple[Tensor, Tensor]:
-        """Route each token of (B, T, D) to its k experts; ``dispatch`` picks how.
-
-        ``hidden_states`` must be finite and of the layer's dtype."""
-        if dispatch not in DISPATCHES:
-            raise ValueError(f"dispatch must be one of {DISPATCHES}, got {dispatch!r}")
+    def _check(self, hidden_states: Tensor) -> None:
         check_tensor("hidden_states", hidden_states, ranks=None)
         if hidden_states.dim() != 3 or hidden_states.shape[-1] != self.hidden_size:
             raise ValueError(
@@ -109,6 +102,17 @@ class SparseMoeBlock(nn.Module):
                 f"hidden_states must have the layer's dtype {self.gate.weight.dtype}, "
                 f"got {hidden_states.dtype}"
             )
+
+    def forward(
+        self, hidden_states: Tensor, dispatch: str = "grouped"
+    ) -> tuple[Tensor, Tensor]:
+        """Route each token of (B, T, D) to its k experts; ``dispatch`` picks how.
+
+        ``hidden_states`` must be finite and of the layer's dtype."""
+        if dispatch not in DISPATCHES:
+            raise ValueError(f"dispatch must be one of {DISPATCHES}, got {dispatch!r}")
+        if checking():  # skipped inside TinyGPT, which checked its own input
+            self._check(hidden_states)
         B, T, D = hidden_states.shape
         x = hidden_states.reshape(B * T, D)  # (B·T, D): tokens, batch or not
         router_logits = self.gate(x)  # (B·T, E)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from llmviz._checks import check_int
+from llmviz._checks import check_int, checking
 from llmviz._tensor_checks import check_same, check_tensor
 from llmviz.positions._checks import check_pairs, check_rank_of
 
@@ -92,7 +92,10 @@ def apply_rotary_pos_emb(
     >>> apply_rotary_pos_emb(q, q, cos, sin)[0].flatten().tolist()
     [0.0, 1.0]
     """
-    cos = _check_rotary(q, k, cos, sin, unsqueeze_dim)
+    if checking():  # skipped inside TinyGPT, which checked its own input
+        cos = _check_rotary(q, k, cos, sin, unsqueeze_dim)
+    else:
+        cos = cos.unsqueeze(unsqueeze_dim)
     return _rotate(q, k, cos, sin.unsqueeze(unsqueeze_dim))
 
 
