@@ -15,6 +15,15 @@ import pytest
 GPU_TAG = "gpu"
 
 
+@pytest.fixture
+def short_time_limit(monkeypatch):
+    """Exercise checks stop a reader's function after 0.5 s instead of 5 s, so that the
+    tests of hanging solutions stay fast."""
+    import llmviz.exercises._check as harness
+
+    monkeypatch.setattr(harness, "TIME_LIMIT", 0.5)
+
+
 def _cell_tags(item: pytest.Item) -> list[str]:
     cell = getattr(item, "cell", None)  # nbval's IPyNbCell keeps the nbformat cell
     return [] if cell is None else list(cell.get("metadata", {}).get("tags", []))

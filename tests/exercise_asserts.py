@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 
 from llmviz.exercises import CheckResult
@@ -25,3 +26,14 @@ def assert_names_mistake(
     assert printed.startswith("❌") and expected in printed
     for answer in answers:
         assert answer not in printed  # a symptom, never the code
+
+
+def not_written(*args):
+    """A solution cell before the reader writes it."""
+    raise NotImplementedError
+
+
+def hangs(*args):
+    """A solution whose loop never ends: the check must stop it and say so."""
+    while True:
+        time.sleep(0.01)

@@ -5,13 +5,11 @@ solution of the table fails with the sentence for its mistake, never the answer.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
 import torch
 
-import llmviz.exercises._check
 from llmviz.attention import masks
 from llmviz.exercises import (
     CheckResult,
@@ -20,24 +18,16 @@ from llmviz.exercises import (
     check_sliding_window_pairs,
 )
 from llmviz.exercises.attention import tolerance
-from tests.exercise_asserts import assert_accepts, assert_names_mistake
+from tests.exercise_asserts import (
+    assert_accepts,
+    assert_names_mistake,
+    hangs,
+    not_written,
+)
+
+pytestmark = pytest.mark.usefixtures("short_time_limit")  # hangs fail fast
 
 ANSWERS = ("masked_fill", "block_diagonal", "min(", "@ v")
-
-
-@pytest.fixture(autouse=True)
-def short_time_limit(monkeypatch):
-    """A hang costs 0.5 s here instead of the 5 s a reader waits."""
-    monkeypatch.setattr(llmviz.exercises._check, "TIME_LIMIT", 0.5)
-
-
-def not_written(*args):
-    raise NotImplementedError
-
-
-def hangs(*args):
-    while True:
-        time.sleep(0.01)
 
 
 # --- attention ------------------------------------------------------------------------

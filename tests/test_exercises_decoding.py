@@ -23,13 +23,14 @@ from llmviz.exercises.decoding_beam import (
     reference_beam_step,
 )
 from llmviz.exercises.decoding_vote import VOTE_CASES
-from tests.exercise_asserts import assert_accepts, assert_names_mistake
+from tests.exercise_asserts import (
+    assert_accepts,
+    assert_names_mistake,
+    hangs,
+    not_written,
+)
 
 NEG_INF = -float("inf")
-
-
-def not_written(*args):
-    raise NotImplementedError
 
 
 # top_p_filter: row by row, in plain Python
@@ -505,15 +506,10 @@ def test_checks_refuse_what_is_not_a_function(check):
         check("not a function")
 
 
-def hang(*args):
-    while True:
-        pass
-
-
 @pytest.mark.parametrize("check", [check_top_p, check_beam_step, check_majority_vote])
 def test_a_hang_becomes_feedback(check, monkeypatch, capsys):
     monkeypatch.setattr(harness, "TIME_LIMIT", 0.2)
-    assert_names_mistake(check, hang, "took longer than 0.2 s", capsys, [])
+    assert_names_mistake(check, hangs, "took longer than 0.2 s", capsys, [])
 
 
 def test_the_right_answer_as_a_numpy_integer_passes(capsys):

@@ -5,13 +5,11 @@ without giving the answer away."""
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
 import torch
 
-import llmviz.exercises._check
 from llmviz.attention.kv_cache import MODEL_CONFIGS, KVCache, kv_cache_bytes_per_token
 from llmviz.exercises import (
     check_cached_step,
@@ -24,22 +22,14 @@ from llmviz.exercises.heads import (
     _kv_bytes,
     _kv_bytes_cases,
 )
-from tests.exercise_asserts import assert_accepts, assert_names_mistake
+from tests.exercise_asserts import (
+    assert_accepts,
+    assert_names_mistake,
+    hangs,
+    not_written,
+)
 
-
-@pytest.fixture(autouse=True)
-def short_time_limit(monkeypatch):
-    """A hang costs 0.5 s here instead of the 5 s a reader waits."""
-    monkeypatch.setattr(llmviz.exercises._check, "TIME_LIMIT", 0.5)
-
-
-def not_written(*args):
-    raise NotImplementedError
-
-
-def hangs(*args):
-    while True:
-        time.sleep(0.01)
+pytestmark = pytest.mark.usefixtures("short_time_limit")  # hangs fail fast
 
 
 # repeat_kv

@@ -30,12 +30,12 @@ from llmviz.exercises.moe_balance import (
     _loss,
 )
 from llmviz.moe.losses import load_balancing_loss
-from tests.exercise_asserts import assert_accepts, assert_names_mistake
-
-
-def not_written(*args):
-    raise NotImplementedError
-
+from tests.exercise_asserts import (
+    assert_accepts,
+    assert_names_mistake,
+    hangs,
+    not_written,
+)
 
 # route: token by token, in plain Python
 
@@ -507,17 +507,12 @@ def test_checks_refuse_what_is_not_a_function(check):
         check("not a function")
 
 
-def forever(*args):
-    while True:
-        pass
-
-
 @pytest.mark.parametrize(
     "check", [check_route, check_load_balancing_loss, check_overflow]
 )
 def test_a_hang_is_a_failure(check, monkeypatch, capsys):
     monkeypatch.setattr(harness, "TIME_LIMIT", 0.2)
-    assert_names_mistake(check, forever, "took longer than 0.2 s", capsys, ())
+    assert_names_mistake(check, hangs, "took longer than 0.2 s", capsys, ())
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """Chapter 6's checks on positional encodings, as mutation tables: correct solutions
 written other ways than llmviz's (loops, NumPy, lists, complex numbers, float16,
 bfloat16, float64, in-place operations on a copy) pass, and every wrong one (a typical
-mistake, a wrong return type or shape, NaN, an exception, a hang) fails with the
+mistake, a wrong return type or shape, NaN, an exception, a hangs) fails with the
 sentence for its mistake, without giving the answer away."""
 
 from __future__ import annotations
@@ -12,30 +12,22 @@ import numpy as np
 import pytest
 import torch
 
-import llmviz.exercises._check as check_module
 from llmviz.exercises import (
     check_alibi_slopes,
     check_rope_rotation,
     check_yarn_ramp,
 )
 from llmviz.exercises.positions import ROPE_CASES, YARN_CASES
-from tests.exercise_asserts import assert_accepts, assert_names_mistake
+from tests.exercise_asserts import (
+    assert_accepts,
+    assert_names_mistake,
+    hangs,
+    not_written,
+)
+
+pytestmark = pytest.mark.usefixtures("short_time_limit")  # hangs fail fast
 
 ANSWERS = ("rotate_half(", "cos(", "clamp(", "[0::2]", "2 ** (-8")
-
-
-@pytest.fixture(autouse=True)
-def short_time_limit(monkeypatch):
-    monkeypatch.setattr(check_module, "TIME_LIMIT", 0.5)  # the hangs fail fast
-
-
-def not_written(*args):
-    raise NotImplementedError
-
-
-def hangs(*args):
-    while True:
-        pass
 
 
 def raises(*args):

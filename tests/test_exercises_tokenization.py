@@ -20,13 +20,13 @@ from llmviz.exercises import (
     check_wordpiece,
 )
 from llmviz.exercises.tokenization_segment import _greedy
-from tests.exercise_asserts import assert_accepts, assert_names_mistake
+from tests.exercise_asserts import (
+    assert_accepts,
+    assert_names_mistake,
+    not_written,
+)
 
 ANSWERS = ["counts[pair] +=", "i += 2", "out.append", "best[start]", "range(len("]
-
-
-def not_written(*args):
-    raise NotImplementedError
 
 
 # --- count_pairs --------------------------------------------------------------------
