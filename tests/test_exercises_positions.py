@@ -1,7 +1,7 @@
 """Chapter 6's checks on positional encodings, as mutation tables: correct solutions
 written other ways than llmviz's (loops, NumPy, lists, complex numbers, float16,
 bfloat16, float64, in-place operations on a copy) pass, and every wrong one (a typical
-mistake, a wrong return type or shape, NaN, an exception, a hangs) fails with the
+mistake, a wrong return type or shape, NaN, an exception, a hang) fails with the
 sentence for its mistake, without giving the answer away."""
 
 from __future__ import annotations
