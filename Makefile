@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 WIDGETS7 := $(VENV)/ipywidgets7
 PORT ?= 8000
 
-.PHONY: book site serve test lint unit notebooks site-test bench clean
+.PHONY: book site serve test lint unit notebooks site-test browser bench clean
 
 book: site
 	@echo "The book is built: open _build/html/index.html, or run 'make serve' and visit http://127.0.0.1:$(PORT)"
@@ -60,7 +60,16 @@ unit: $(INSTALLED) $(WIDGETS7)/.installed
 notebooks: $(INSTALLED)
 	$(BIN)/pytest -p tests.conftest --nbval-lax --nbval-current-env --nbval-cell-timeout=300 notebooks/
 
-site-test: site
+# The site tests drive Debian's chromium through playwright (never `playwright install`,
+# which downloads a browser): installed here when it is missing, so `make test` needs nothing else.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		sudo=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		echo "Installing Debian's chromium for the site tests"; \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null; }
+
+site-test: site browser
 	$(BIN)/pytest -m site tests/test_site.py
 
 test: lint unit notebooks site-test
