@@ -85,7 +85,7 @@ def browser():
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail(
-            "Debian's chromium is not installed: `apt-get install -y chromium` (.ci/run does it)"
+            "Debian's chromium is not installed: `apt-get install -y chromium` (`make test` does it through `make browser`)"
         )
     from playwright.sync_api import sync_playwright
 
