@@ -91,6 +91,20 @@ def check_real(
     return value
 
 
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` as a bool if it is True or False (NumPy's bool too), not 0 or 1.
+
+    >>> check_bool("use_cache", 1)
+    Traceback (most recent call last):
+    ...
+    TypeError: use_cache must be a bool, got 1 of type int
+    """
+    if type(value).__name__ not in ("bool", "bool_"):
+        kind = type(value).__name__
+        raise TypeError(f"{name} must be a bool, got {value!r:.60} of type {kind}")
+    return bool(value)
+
+
 def check_positive_number(name: str, value: Any) -> float:
     """Return ``value`` as a float if it is a finite real number > 0.
 

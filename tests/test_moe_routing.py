@@ -464,7 +464,7 @@ def test_negative_probabilities_and_an_empty_mask_are_refused():
         switch_load_balancing_loss(probs, torch.tensor([[0, 2]]))
     with pytest.raises(ValueError, match=r"router_logits must be finite"):
         route(torch.tensor([[0.0, math.nan]]), 1)
-    with pytest.raises(TypeError, match=r"norm_topk_prob must be True or False"):
+    with pytest.raises(TypeError, match=r"norm_topk_prob must be a bool"):
         route(torch.zeros(2, 3), 1, norm_topk_prob="no")
     with pytest.raises(
         ValueError, match=r"router_logits\[1\] must have the shape of router_logits"

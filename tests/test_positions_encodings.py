@@ -423,7 +423,7 @@ BAD_INPUTS = [
             torch.ones(3, dtype=torch.long), bidirectional="yes"
         ),
         TypeError,
-        "bidirectional must be a bool, got 'yes' (str)",
+        "bidirectional must be a bool, got 'yes' of type str",
     ),
     (
         lambda: t5_bucket_bias(torch.ones(32), 2, 2),

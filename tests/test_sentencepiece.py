@@ -169,7 +169,7 @@ def test_bpe_with_byte_fallback_knows_every_character():
     assert sp.encode(unseen[0], out_type=str)[-3:] == [
         f"<0x{b:02X}>" for b in unseen[0].encode()
     ]
-    with pytest.raises(TypeError, match="byte_fallback must be True or False"):
+    with pytest.raises(TypeError, match="byte_fallback must be a bool"):
         reference_sentencepiece(train, 700, byte_fallback="yes")
 
 

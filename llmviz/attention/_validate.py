@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from llmviz._checks import check_int
+from llmviz._checks import check_bool, check_int
 from llmviz._tensor_checks import check_dim, check_tensor
 
 MAX_SEQ_LEN = 1 << 20  # tokens in one sequence
@@ -22,16 +22,6 @@ MAX_WIDTH = (1 << 31) - 1  # mask parameters; beyond int32 the index maths overf
 MAX_HEADS = 4096
 MAX_DIM = 1 << 16  # a hidden size, head_dim or latent rank
 MAX_LAYER = 1 << 16
-
-
-def check_bool(name: str, value: Any) -> bool:
-    """Return ``value`` if it is a bool (NumPy's included)."""
-    if type(value).__name__ not in ("bool", "bool_"):
-        raise TypeError(
-            f"{name} must be True or False, got {value!r} of type "
-            f"{type(value).__name__}"
-        )
-    return bool(value)
 
 
 def check_device(name: str, value: Any, none: bool = False) -> torch.device | None:

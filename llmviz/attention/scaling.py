@@ -14,9 +14,9 @@ import math
 import torch
 from torch import Tensor
 
-from llmviz._checks import check_int
+from llmviz._checks import check_bool, check_int
 from llmviz._tensor_checks import check_tensor
-from llmviz.attention._validate import MAX_CELLS, check_bool, check_cells
+from llmviz.attention._validate import MAX_CELLS, check_cells
 
 MAX_JACOBIAN_WIDTH = 4096  # a Jacobian has width² entries per row
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import inspect
 from dataclasses import asdict, dataclass
 
-from llmviz._checks import check_int, check_positive_number
+from llmviz._checks import check_bool, check_int, check_positive_number
 from llmviz._tensor_checks import check_choice
 from llmviz.moe.routing import check_top_k
 from llmviz.positions.rope_scaling import rope_parameters
@@ -61,9 +61,8 @@ class TinyGPTConfig:
             )
         check_positive_number("rope_theta", self.rope_theta)
         check_positive_number("rms_norm_eps", self.rms_norm_eps)
-        for name in ("output_gate", "tie_word_embeddings"):
-            if not isinstance(getattr(self, name), bool):
-                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        check_bool("output_gate", self.output_gate)
+        check_bool("tie_word_embeddings", self.tie_word_embeddings)
         check_choice("position_embedding", self.position_embedding, POSITION_EMBEDDINGS)
         check_int("num_experts", self.num_experts, minimum=0, maximum=1024)
         if self.num_experts:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from llmviz._checks import check_int, checked_by_caller
+from llmviz._checks import check_bool, check_int, checked_by_caller
 from llmviz._tensor_checks import check_tensor
 from llmviz.attention.heads import GroupedQueryAttention
 from llmviz.attention.kv_cache import KVCache
@@ -199,10 +199,7 @@ class TinyGPT(nn.Module):
         the tokens it holds, and their keys and values are added to it.
         ``position_ids`` (T,) default to 0, 1, … after the cached tokens."""
         self._check_ids(input_ids)
-        if not isinstance(output_attentions, bool):
-            raise TypeError(
-                f"output_attentions must be a bool, got {output_attentions!r}"
-            )
+        check_bool("output_attentions", output_attentions)
         return self._forward(input_ids, cache, output_attentions, position_ids)
 
     def _forward(
@@ -234,8 +231,7 @@ class TinyGPT(nn.Module):
         times. With ``use_cache``, each step runs only the newest token."""
         self._check_ids(input_ids)
         check_int("max_new_tokens", max_new_tokens, minimum=0, maximum=MAX_NEW_TOKENS)
-        if not isinstance(use_cache, bool):
-            raise TypeError(f"use_cache must be a bool, got {use_cache!r}")
+        check_bool("use_cache", use_cache)
         cache = KVCache() if use_cache else None
         ids, step_input = input_ids, input_ids
         for _ in range(max_new_tokens):  # argmax ids are in the vocabulary: no checks

@@ -84,11 +84,3 @@ def check_top_k(name: str, value: object, num_experts: int) -> int:
     if value > num_experts:
         raise ValueError(f"{name} must be <= num_experts = {num_experts}, got {value}")
     return value
-
-
-def check_bool(name: str, value: object) -> bool:
-    """Return ``value`` if it is ``True`` or ``False``."""
-    if not isinstance(value, bool):
-        kind = type(value).__name__
-        raise TypeError(f"{name} must be True or False, got {value!r} of type {kind}")
-    return value

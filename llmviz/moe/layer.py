@@ -19,9 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from llmviz._checks import check_int, checking
+from llmviz._checks import check_bool, check_int, checking
 from llmviz._tensor_checks import check_tensor
-from llmviz.moe._validate import check_bool
 from llmviz.moe.routing import route
 
 DISPATCHES = ("grouped", "loop")

@@ -20,9 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from llmviz._checks import check_int
+from llmviz._checks import check_bool, check_int
 from llmviz.moe._validate import (
-    check_bool,
     check_expert_indices,
     check_router_logits,
     check_top_k,

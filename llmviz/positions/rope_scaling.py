@@ -30,7 +30,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from llmviz._checks import check_int, check_positive_number, check_real
+from llmviz._checks import check_bool, check_int, check_positive_number, check_real
 from llmviz._tensor_checks import check_choice
 from llmviz.positions._checks import MAX_DIM
 from llmviz.positions.rope import default_inv_freq
@@ -89,9 +89,7 @@ def _rotary_dim(head_dim: int, partial_rotary_factor: float) -> int:
 
 def _check_keywords(rope_type: str, given: dict, truncate: Any) -> None:
     check_choice("rope_type", rope_type, ROPE_TYPES)
-    if not isinstance(truncate, bool):
-        kind = type(truncate).__name__
-        raise TypeError(f"truncate must be a bool, got {truncate!r} of type {kind}")
+    check_bool("truncate", truncate)
     for name in ("mscale", "mscale_all_dim"):  # 0 or None: unset, as in HF
         if given[name] is not None:
             check_real(name, given[name], 0.0, math.inf, open_max=True)

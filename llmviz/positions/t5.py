@@ -16,16 +16,14 @@ import math
 import torch
 from torch import Tensor
 
-from llmviz._checks import check_int
+from llmviz._checks import check_bool, check_int
 from llmviz._tensor_checks import check_tensor
 from llmviz.positions.relative import relative_distances
 
 
 def _check_buckets(bidirectional: bool, num_buckets: int, max_distance: int) -> int:
     """The buckets per direction; errors unless each has an exact and a log part."""
-    if not isinstance(bidirectional, bool):
-        kind = type(bidirectional).__name__
-        raise TypeError(f"bidirectional must be a bool, got {bidirectional!r} ({kind})")
+    check_bool("bidirectional", bidirectional)
     num_buckets = check_int("num_buckets", num_buckets, minimum=2)
     if bidirectional and num_buckets < 4:
         raise ValueError(

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Literal
 
-from llmviz._checks import check_int
+from llmviz._checks import check_bool, check_int
 from llmviz.tokenization import _bpe_checks as checks
 from llmviz.tokenization.base import Tokenizer, check_ids, check_text
 from llmviz.tokenization.bpe_symbols import (
@@ -62,8 +62,7 @@ class BPE(Tokenizer):
         self.ids = checks.check_vocab(vocab)
         self.vocab = list(vocab)
         self.merges = checks.check_merges(merges)
-        if not isinstance(byte_level, bool):
-            raise TypeError(f"byte_level must be True or False, got {byte_level!r}")
+        check_bool("byte_level", byte_level)
         if byte_level:
             checks.check_byte_alphabet(self.ids)
         self.byte_level, self.pattern = byte_level, checks.check_pattern(pattern)

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from llmviz._checks import check_int
+from llmviz._checks import check_bool, check_int
 from llmviz.tokenization.base import Tokenizer, check_text, corpus_lines
 from llmviz.tokenization.unigram import Unigram
 from llmviz.tokenization.unigram_train import train_unigram
@@ -138,8 +138,7 @@ def reference_sentencepiece(
         ) from error
     if model_type not in MODEL_TYPES:
         raise ValueError(f"model_type must be one of {MODEL_TYPES}, got {model_type!r}")
-    if not isinstance(byte_fallback, bool):
-        raise TypeError(f"byte_fallback must be True or False, got {byte_fallback!r}")
+    check_bool("byte_fallback", byte_fallback)
     lines = [line for line in _lines(text_or_lines) if line]
     model = io.BytesIO()
     sentencepiece.SentencePieceTrainer.train(

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from llmviz._checks import check_real
+from llmviz._checks import check_bool, check_real
 
 
 def _array(values: Any, name: str, ndim: int, gaps: bool = False) -> np.ndarray:
@@ -60,8 +60,7 @@ def _text(name: str, value: Any, none: bool = False) -> None:
 
 
 def _flag(name: str, value: Any) -> None:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be a bool, got {value!r:.40}")
+    check_bool(name, value)
 
 
 def _bounds(names: tuple[str, str], low: Any, high: Any) -> None:
