@@ -9,10 +9,17 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from llmviz.notebook import setup, show_source, table, versions
+from llmviz.notebook import reference_check, setup, show_source, table, versions
 
 __version__ = "0.1.0"
-__all__ = ["setup", "show_source", "table", "versions", "__version__"]
+__all__ = [
+    "reference_check",
+    "setup",
+    "show_source",
+    "table",
+    "versions",
+    "__version__",
+]
 
 _SUBPACKAGES = {
     "attention",

@@ -12,6 +12,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from llmviz._table import Table, table  # noqa: F401 (llmviz.notebook.table, as before)
+
 BOOK_ENV = "LLMVIZ_BOOK"  # set by `make site` while it executes the notebooks
 
 
@@ -136,57 +138,61 @@ def show_source(obj: Any) -> SourceCode:
     return SourceCode(name, location, "".join(lines))
 
 
-class Table:
-    """Rows of measurements that Jupyter, Colab and the site show as a table."""
+def reference_check(
+    name: str, ours: Any, reference: Any, atol: float = 1e-5, rtol: float = 0.0
+) -> float:
+    """Compare ``ours`` with ``reference``, print one line, and return the max error.
 
-    def __init__(self, rows: list[dict[str, Any]], percent: tuple[str, ...]) -> None:
-        self.rows, self.percent = rows, percent
+    Every chapter reports a check against a reference the same way: ``✓ equals
+    <name> (max error 3e-07)``, or ``✓ equals <name> exactly`` for integers. When they
+    differ by more than ``atol + rtol * |reference|`` it raises ``AssertionError``, so a
+    chapter whose numbers drift fails to build.
 
-    def _cell(self, column: str, value: Any) -> str:
-        if value is None:
-            return "–"
-        if isinstance(value, bool):  # before int: True is an int in Python
-            return "yes" if value else "no"
-        if isinstance(value, float):
-            return f"{value:.1%}" if column in self.percent else f"{value:,.3g}"
-        return f"{value:,}" if isinstance(value, int) else str(value)
-
-    def _repr_markdown_(self) -> str:
-        columns = list(self.rows[0])
-        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        for row in self.rows:
-            cells = (self._cell(c, row.get(c)).replace("|", "\\|") for c in columns)
-            lines.append("| " + " | ".join(cells) + " |")
-        return "\n".join(lines) + "\n"
-
-    def __repr__(self) -> str:
-        return self._repr_markdown_()
-
-
-def table(rows: list[dict[str, Any]], percent: tuple[str, ...] = ()) -> Table:
-    """Show ``rows`` (dicts with the same keys) as a table; ``percent`` columns as %.
-
-    Floats keep three significant digits, integers get thousands separators, and
-    booleans read "yes" or "no".
-
-    >>> print(table([{"tokenizer": "char", "tokens": 1234, "OOV rate": 0.0123}],
-    ...             percent=("OOV rate",)))
-    | tokenizer | tokens | OOV rate |
-    |---|---|---|
-    | char | 1,234 | 1.2% |
+    >>> import torch
+    >>> error = reference_check("torch.softmax", torch.tensor([0.5, 0.5]),
+    ...                         torch.tensor([0.0, 0.0]).softmax(-1))
+    ✓ equals torch.softmax (max error 0)
     """
-    if not isinstance(rows, (list, tuple)):
-        raise TypeError(f"rows must be a list of dicts, got {type(rows).__name__}")
-    rows = list(rows)
-    if not rows or not all(isinstance(row, dict) for row in rows):
-        raise ValueError(f"rows must be a non-empty list of dicts, got {rows!r:.60}")
-    if isinstance(percent, str) or not isinstance(percent, (list, tuple)):
+    import numpy as np
+    import torch
+
+    from llmviz._checks import check_real
+
+    if not isinstance(name, str) or not name.strip():
         raise TypeError(
-            f"percent must be a tuple of column names, got {type(percent).__name__}"
+            f"name must name the reference as a non-empty str, got {name!r}"
         )
-    unknown = [column for column in percent if column not in rows[0]]
-    if unknown:
-        raise ValueError(
-            f"percent must name columns of rows ({list(rows[0])}), got {unknown}"
+    check_real("atol", atol, minimum=0.0, maximum=1e6)
+    check_real("rtol", rtol, minimum=0.0, maximum=1e6)
+    arrays = {}
+    for label, value in (("ours", ours), ("reference", reference)):
+        if value is None or isinstance(value, (str, bytes, dict, set)):
+            raise TypeError(
+                f"{label} must be a tensor, array, number or list of numbers, "
+                f"got {type(value).__name__}"
+            )
+        if isinstance(value, torch.Tensor):
+            value = value.detach().cpu().numpy()
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"{label} must hold numbers, got {value!r:.60}") from error
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"{label} must hold real numbers, got dtype {array.dtype}")
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise ValueError(f"{label} must be finite, got NaN or inf in {label}")
+        arrays[label] = array
+    ours_array, reference_array = arrays["ours"], arrays["reference"]
+    if ours_array.shape != reference_array.shape:
+        raise AssertionError(
+            f"differs from {name}: shape {ours_array.shape}, reference "
+            f"{reference_array.shape}"
         )
-    return Table(rows, tuple(percent))
+    exact = ours_array.dtype.kind in "biu" and reference_array.dtype.kind in "biu"
+    difference = np.abs(ours_array.astype(np.float64) - reference_array)
+    error = float(difference.max()) if difference.size else 0.0
+    limit = atol + rtol * np.abs(reference_array.astype(np.float64))
+    if exact and error != 0 or not exact and bool((difference > limit).any()):
+        raise AssertionError(f"differs from {name}: max error {error:.1g}")
+    print(f"✓ equals {name} " + ("exactly" if exact else f"(max error {error:.1g})"))
+    return error

@@ -23,7 +23,10 @@ def assert_names_mistake(
     result = check(wrong)
     assert not result and isinstance(result, CheckResult)
     printed = capsys.readouterr().out
-    assert printed.startswith("❌") and expected in printed
+    mark = (
+        "✏️" if expected == "Your turn" else "❌"
+    )  # an unwritten stub is not a mistake
+    assert printed.startswith(mark) and expected in printed
     for answer in answers:
         assert answer not in printed  # a symptom, never the code
 

@@ -65,7 +65,7 @@ def bars_of(n: int) -> list[float]:
 
 def slider_kwargs() -> dict:
     return {"compute": bars_of, "param": "n", "values": [1, 2, 3], "draw": viz.bars,
-            "fixed": None, "active": 0, "label": "length"}  # fmt: skip
+            "fixed": None, "active": 0, "label": "length", "play": False}  # fmt: skip
 
 
 def rows() -> list[dict]:
@@ -213,6 +213,29 @@ CASES = [
             "fixed": VALUES(("int", 3), ("list", [1]), ("the slider's", {"n": 2})),
             "active": INT(0, 2),
             "label": TEXT(none=True),
+            "play": BOOL(),
+        },
+    ),
+    Case(
+        "llmviz.viz.small_multiples",
+        viz.small_multiples,
+        lambda: {
+            "panels": {"a": viz.bars([1, 2]), "b": viz.bars([2, 1])},
+            "title": "two panels",
+            "cols": 2,
+            "row_height": 240,
+        },
+        {
+            "panels": VALUES(
+                ("None", None),
+                ("empty", {}),
+                ("list", [go.Figure()]),
+                ("not a figure", {"a": 3}),
+                ("int key", {1: go.Figure()}),
+            ),  # fmt: skip
+            "title": VALUES(("None", None), ("empty", " "), ("int", 3)),
+            "cols": INT(1, 12),
+            "row_height": INT(80, 2000),
         },
     ),
     Case(
@@ -299,6 +322,30 @@ CASES = [
                 ("unknown column", ("sahre",)),
                 ("int", 3),
             ),  # fmt: skip
+        },
+    ),
+    Case(
+        "llmviz.reference_check",
+        llmviz.reference_check,
+        lambda: {
+            "name": "torch",
+            "ours": torch.tensor([0.5, 0.25]),
+            "reference": torch.tensor([0.5, 0.25]),
+            "atol": 1e-5,
+            "rtol": 0.0,
+        },
+        {
+            "name": VALUES(("None", None), ("empty", ""), ("int", 3)),
+            "ours": VALUES(
+                ("None", None),
+                ("str", "0.5"),
+                ("NaN", torch.tensor([float("nan"), 0.0])),
+            ),
+            "reference": VALUES(
+                ("None", None), ("dict", {"a": 1}), ("inf", [float("inf"), 0.0])
+            ),
+            "atol": REAL(0.0, 1e6),
+            "rtol": REAL(0.0, 1e6),
         },
     ),
     Case("llmviz.versions", llmviz.versions, dict, {}),

@@ -145,7 +145,7 @@ def test_check_attention_accepts_correct_solutions(attention, capsys):
         (lambda q, k, v, m: "attention", "returned str, not a tensor"),
         (lambda q, k, v, m: [["a"]], "returned a list of non-numbers"),
         (lambda q, k, v, m: written_out(q, k, v, m) > 0, "torch.bool tensor"),
-        (not_written, "Not implemented yet"),
+        (not_written, "Your turn"),
         (lambda q, k, v, m: q @ k, "Your function raised RuntimeError"),
         (hangs, "took longer than 0.5 s"),
     ],
@@ -211,8 +211,8 @@ def stub(chunk_size):
         (lambda c: lambda b, h, i, j: torch.ones(3, dtype=torch.bool), "does not fit"),
         (lambda c: lambda b, h, i, j: hangs(), "took longer than 0.5 s"),
         (lambda c: torch.ones(4, 4, dtype=torch.bool), "should return a mask_mod"),
-        (stub, "Not implemented yet"),
-        (not_written, "Not implemented yet"),
+        (stub, "Your turn"),
+        (not_written, "Your turn"),
         (hangs, "took longer than 0.5 s"),
     ],
 )
@@ -258,7 +258,7 @@ def test_check_sliding_window_pairs_accepts_correct_solutions(
         (lambda t, w: math.nan, "returned nan, not a finite number"),
         (lambda t, w: [pairs_by_counting(t, w)], "returned list, not a number"),
         (lambda t, w: None, "returned NoneType, not a number"),
-        (not_written, "Not implemented yet"),
+        (not_written, "Your turn"),
         (hangs, "took longer than 0.5 s"),
     ],
 )

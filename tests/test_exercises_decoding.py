@@ -281,7 +281,7 @@ def test_checks_accept_correct_solutions(check, solution, capsys):
         (check_top_p, lambda z, p: top_p(z, p) > NEG_INF, "should return logits"),
         (check_top_p, lambda z, p: top_p(z.sub_(1), p), "changed logits"),
         (check_top_p, top_p_float32, "with top_p=1 every token must stay"),
-        (check_top_p, not_written, "Not implemented yet"),
+        (check_top_p, not_written, "Your turn"),
         # beam_step
         (
             check_beam_step,
@@ -360,7 +360,7 @@ def test_checks_accept_correct_solutions(check, solution, capsys):
             lambda s, lp, n: reference_beam_step(s, lp.sub_(1), n),
             "changed next_log_probs",
         ),
-        (check_beam_step, not_written, "Not implemented yet"),
+        (check_beam_step, not_written, "Your turn"),
         # majority_vote
         (
             check_majority_vote,
@@ -386,7 +386,7 @@ def test_checks_accept_correct_solutions(check, solution, capsys):
         ),
         (check_majority_vote, lambda answers: None, "which is not one of the answers"),
         (check_majority_vote, lambda answers: answers.sort(), "changed answers"),
-        (check_majority_vote, not_written, "Not implemented yet"),
+        (check_majority_vote, not_written, "Your turn"),
         # any return type, NaN, an exception: one sentence each
         (
             check_top_p,

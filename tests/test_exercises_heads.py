@@ -209,7 +209,7 @@ def test_checks_accept_correct_solutions(check, solution, capsys):
             lambda x, n: repeat_kv_expand(x, n) * math.nan,
             "returned NaN or inf values",
         ),
-        (check_repeat_kv, not_written, "Not implemented yet"),
+        (check_repeat_kv, not_written, "Your turn"),
         (check_repeat_kv, lambda x, n: x @ x, "Your function raised RuntimeError"),
         (check_repeat_kv, hangs, "took longer than 0.5 s"),
         # cached_step
@@ -296,7 +296,7 @@ def test_checks_accept_correct_solutions(check, solution, capsys):
             ),  # an empty cache (T = 0) is among the cases
             "got NoneType",
         ),
-        (check_cached_step, not_written, "Not implemented yet"),
+        (check_cached_step, not_written, "Your turn"),
         # kv_cache_bytes
         (
             check_kv_cache_bytes,
@@ -352,7 +352,7 @@ def test_checks_accept_correct_solutions(check, solution, capsys):
             lambda c, t, b=2: kv_cache_bytes(c, t, b) / 3,
             "Work out how many numbers",
         ),
-        (check_kv_cache_bytes, not_written, "Not implemented yet"),
+        (check_kv_cache_bytes, not_written, "Your turn"),
         (check_kv_cache_bytes, hangs, "took longer than 0.5 s"),
     ],
 )

@@ -118,7 +118,7 @@ ROPE_WRONG = [
     ),
     (rotate_in_place, "changed its input x"),
     (lambda x, m, base: rotate(x, m, base), "missing 1 required positional argument"),
-    (not_written, "Not implemented yet"),
+    (not_written, "Your turn"),
     (hangs, "took longer than"),
     (raises, "raised ValueError: something went wrong"),
     (lambda x, m, base=10000.0: None, "rotate returned NoneType, not a tensor"),
@@ -218,7 +218,7 @@ ALIBI_WRONG = [
         lambda n: [float("nan")] * n,
         "For num_heads=1: alibi_slopes returned NaN or inf values",
     ),
-    (not_written, "Not implemented yet"),
+    (not_written, "Your turn"),
     (hangs, "took longer than"),
     (raises, "raised ValueError: something went wrong"),
 ]
@@ -311,7 +311,7 @@ YARN_WRONG = [
     (lambda low, high, size: None, "yarn_ramp returned NoneType, not a tensor"),
     (lambda low, high, size: ["x"] * size, "yarn_ramp returned a list of non-numbers"),
     (lambda low, high, size: 0.5, "yarn_ramp returned float, not a tensor"),
-    (not_written, "Not implemented yet"),
+    (not_written, "Your turn"),
     (hangs, "took longer than"),
     (raises, "raised ValueError: something went wrong"),
 ]

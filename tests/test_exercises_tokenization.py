@@ -244,7 +244,7 @@ WRONG = [
     (check_count_pairs, lambda c: {("l", "o"): NAN}, "('l', 'o') should be a number"),
     (check_count_pairs, lambda c: {"lo": 7}, "pairs of symbols (2-tuples) as keys"),
     (check_count_pairs, pairs_emptying_input, "changed chunks"),
-    (check_count_pairs, not_written, "Not implemented yet"),
+    (check_count_pairs, not_written, "Your turn"),
     (check_merge, merge_overlapping, "skip both symbols of the pair"),
     (check_merge, merge_skipping_one, "skip both symbols of the pair"),
     (check_merge, lambda s, p: s, "should give ['lo', 'w', 'e', 'r']"),

@@ -144,3 +144,36 @@ def test_table_cells_read_as_words_and_numbers():
     assert shown.splitlines()[-1] == "| yes | no | 1,234 | a\\|b | – |"
     with pytest.raises(ValueError, match="rows must be a non-empty list of dicts"):
         llmviz.table([])
+
+
+def test_reference_check_prints_one_line_and_returns_the_error(capsys):
+    error = llmviz.reference_check(
+        "torch SDPA", torch.tensor([1.0, 2.0]), [1.0, 2.0 + 3e-7]
+    )
+    assert capsys.readouterr().out == "✓ equals torch SDPA (max error 3e-07)\n"
+    assert error == pytest.approx(3e-7, rel=1e-3)
+
+
+def test_reference_check_says_exactly_for_integers(capsys):
+    llmviz.reference_check("tiktoken", [3, 1, 4], np.array([3, 1, 4], dtype=np.int64))
+    assert capsys.readouterr().out == "✓ equals tiktoken exactly\n"
+
+
+@pytest.mark.parametrize(
+    ("ours", "reference", "atol", "rtol"),
+    [
+        ([1.0, 2.0], [1.0, 2.1], 1e-5, 0.0),  # off by 0.1
+        ([1.0, 2.0], [1.0, 2.0, 3.0], 1e-5, 0.0),  # a wrong shape
+        ([100.0], [101.0], 0.0, 1e-3),  # outside the relative tolerance
+        ([3, 1, 4], [3, 1, 5], 1e-5, 0.0),  # integers compare exactly
+    ],
+)
+def test_reference_check_fails_when_they_differ(capsys, ours, reference, atol, rtol):
+    with pytest.raises(AssertionError, match="differs from ref"):
+        llmviz.reference_check("ref", ours, reference, atol=atol, rtol=rtol)
+    assert "✓" not in capsys.readouterr().out
+
+
+def test_reference_check_accepts_within_the_relative_tolerance(capsys):
+    llmviz.reference_check("ref", [100.0], [100.05], atol=0.0, rtol=1e-3)
+    assert capsys.readouterr().out.startswith("✓ equals ref")

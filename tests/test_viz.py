@@ -180,3 +180,34 @@ def test_slider_figure_names_the_value_that_fails_and_a_draw_without_figure():
         TypeError, match="draw must return a plotly go.Figure, got list"
     ):
         viz.slider_figure(lambda n: [1] * n, "n", [1, 2], draw=lambda r: r)
+
+
+def test_play_buttons_step_through_every_frame_in_order():
+    fig = viz.slider_figure(lambda n: [1] * n, "n", [1, 2, 3], draw=viz.bars, play=True)
+    play, pause = fig.layout.updatemenus[0].buttons
+    assert (
+        play.method == "animate" and play.args[0] is None
+    )  # None: all frames, in order
+    assert play.args[1]["fromcurrent"] and play.args[1]["frame"]["duration"] > 0
+    assert list(pause.args[0]) == [None]  # [None] stops the animation
+    assert not viz.slider_figure(
+        lambda n: [1] * n, "n", [1, 2], draw=viz.bars
+    ).layout.updatemenus
+
+
+def test_small_multiples_keeps_every_panel_and_shows_a_shared_scale_once():
+    panels = {
+        f"seed {seed}": viz.heatmap(
+            torch.rand(4, 5, generator=torch.Generator().manual_seed(seed))
+        )
+        for seed in range(3)
+    }
+    before = [panel.to_json() for panel in panels.values()]
+    fig = viz.small_multiples(panels, "three maps", cols=2)
+    assert [a.text for a in fig.layout.annotations] == list(panels)
+    assert len(fig.data) == sum(len(p.data) for p in panels.values())
+    for trace, panel in zip(fig.data, panels.values(), strict=True):
+        np.testing.assert_array_equal(np.asarray(trace.z), np.asarray(panel.data[0].z))
+    assert sum(bool(t.showscale) for t in fig.data) <= 1
+    assert fig.layout.yaxis3.autorange == panels["seed 2"].layout.yaxis.autorange
+    assert [panel.to_json() for panel in panels.values()] == before  # inputs unchanged

@@ -13,7 +13,13 @@ from llmviz.attention.masks import (
     materialize,
     sliding_window,
 )
-from llmviz.exercises._check import CheckResult, call, number_result, report
+from llmviz.exercises._check import (
+    NOT_IMPLEMENTED,
+    CheckResult,
+    call,
+    number_result,
+    report,
+)
 
 
 def _materialize(mask_mod: Any, chunk_size: int, seq_len: int) -> tuple[Any, str]:
@@ -24,7 +30,7 @@ def _materialize(mask_mod: Any, chunk_size: int, seq_len: int) -> tuple[Any, str
             f"{type(mask_mod).__name__}."
         )
     dense, failure = call(materialize, mask_mod, seq_len, seq_len)
-    if failure is None or "Not implemented" in failure or "longer than" in failure:
+    if failure is None or failure == NOT_IMPLEMENTED or "longer than" in failure:
         return dense, failure or ""
     if "must return a bool tensor" in failure:
         return None, (

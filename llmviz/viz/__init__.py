@@ -3,6 +3,7 @@ static page."""
 
 from llmviz.viz.beams import beam_tree_figure
 from llmviz.viz.figures import bars, heatmap, lines, mask_heatmap, vectors
+from llmviz.viz.grid import small_multiples
 from llmviz.viz.lattice import lattice_figure, nbest_figure
 from llmviz.viz.slider import slider_figure
 from llmviz.viz.theme import COLORS, DARK, LIGHT, style
@@ -20,6 +21,7 @@ __all__ = [
     "mask_heatmap",
     "nbest_figure",
     "slider_figure",
+    "small_multiples",
     "style",
     "token_boundaries",
     "vectors",

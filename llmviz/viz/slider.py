@@ -12,7 +12,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from llmviz._checks import check_callable, check_int
+from llmviz._checks import check_bool, check_callable, check_int
 
 
 def _label(value: Any) -> str:
@@ -76,11 +76,14 @@ def slider_figure(
     fixed: Mapping[str, Any] | None = None,
     active: int = 0,
     label: str | None = None,
+    play: bool = False,
 ) -> go.Figure:
     """A figure whose slider steps through ``draw(compute(**fixed, param=value))``.
 
     Every frame must draw the same number and kinds of traces; each frame keeps the
     title that ``draw`` gave it. ``label`` names the slider (default: ``param``).
+    ``play=True`` adds Play and Pause buttons that step through the values in order,
+    for a process (merges, decoding steps) rather than a setting.
 
     >>> import llmviz.viz as viz
     >>> fig = slider_figure(lambda n: [1] * n, "n", [1, 2, 3], draw=viz.bars)
@@ -99,6 +102,7 @@ def slider_figure(
     if not values:
         raise ValueError("values must hold at least one parameter value, got none")
     check_int("active", active, minimum=0, maximum=len(values) - 1)
+    check_bool("play", play)
     if fixed is not None and not isinstance(fixed, Mapping):
         raise TypeError(f"fixed must be a mapping or None, got {type(fixed).__name__}")
     if label is not None and not isinstance(label, str):
@@ -127,4 +131,29 @@ def slider_figure(
     fig = go.Figure(data=base.data, layout=base.layout, frames=frames)
     fig.update_layout(sliders=[slider], height=(base.layout.height or 380) + 80)
     fig.layout.margin.b = (base.layout.margin.b or 50) + 40
+    if play:
+        _add_play_buttons(fig)
     return fig
+
+
+def _add_play_buttons(fig: go.Figure) -> None:
+    """Play (from the current frame, a step per 0.8 s) and Pause, left of the slider."""
+    step = dict(frame=dict(duration=800, redraw=True), transition=dict(duration=0))
+    buttons = [
+        dict(
+            label="▶ Play",
+            method="animate",
+            args=[None, dict(fromcurrent=True, **step)],
+        ),
+        dict(
+            label="❚❚ Pause",
+            method="animate",
+            args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False))],
+        ),
+    ]
+    menu = dict(
+        type="buttons", direction="left", buttons=buttons, showactive=False,
+        x=0, xanchor="left", y=0, yanchor="top", pad=dict(t=45, r=10),
+    )  # fmt: skip
+    fig.update_layout(updatemenus=[menu])
+    fig.layout.sliders[0].update(x=0.22, len=0.78)
