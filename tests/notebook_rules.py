@@ -21,7 +21,7 @@ def repository() -> tuple[str, str]:
 
 
 def setup_cell_source() -> str:
-    """The exact first cell of every chapter."""
+    """The exact setup cell of every chapter, second after its title."""
     url, branch = repository()
     return (
         "# In Colab, install llmviz from the book's repository, with the libraries it is\n"

@@ -51,12 +51,54 @@ def test_name_and_place_in_the_toc(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_the_setup_cell_comes_first(path):
-    first = _cells(path)[0]
-    assert first.cell_type == "code"
-    assert first.source == setup_cell_source(), (
-        "the first cell must be the standard setup cell"
+def test_the_title_then_the_folded_setup_cell(path):
+    title, setup = _cells(path)[:2]
+    number = int(path.name[:2])
+    assert title.cell_type == "markdown" and title.source.startswith(f"# {number}. "), (
+        f"a chapter opens on its title, '# {number}. ...'"
     )
+    assert setup.cell_type == "code" and setup.source == setup_cell_source(), (
+        "the second cell must be the standard setup cell"
+    )
+    assert "hide-cell" in _tags(setup), "the setup cell and its printout are folded"
+
+
+def _tags(cell) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+FOLDED = {"hide-input", "hide-cell", "remove-input", "remove-cell"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_explorers_and_reference_checks_are_folded(path):
+    for cell in _cells(path):
+        if cell.cell_type != "code" or "solution" in _tags(cell):
+            continue
+        if re.search(r"^explore\(|\breference_check\(", cell.source, re.MULTILINE):
+            assert _tags(cell) & FOLDED, (
+                f"fold this cell (tag hide-input): {cell.source[:80]!r}"
+            )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_the_mechanism_s_own_code_stays_visible(path):
+    for cell in _cells(path):
+        if cell.cell_type == "code" and re.search(
+            r"^show_source\(", cell.source, re.MULTILINE
+        ):
+            assert not _tags(cell) & FOLDED, (
+                f"show_source is the point: do not fold {cell.source[:80]!r}"
+            )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_colab_form_titles_only_on_solutions(path):
+    for cell in _cells(path):
+        if cell.cell_type == "code" and "# @title" in cell.source:
+            assert "solution" in _tags(cell) and cell.source.startswith("# @title"), (
+                f"# @title is for solution cells, on their first line: {cell.source[:80]!r}"
+            )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
