@@ -1,0 +1,137 @@
+"""What the site does to every page at build time, so that the notebooks stay plain.
+
+- Exercises are numbered per chapter, ``Exercise 3.1``, from the chapter's file name,
+  instead of one count across the book.
+- The first use of each glossary term in a page's prose links to the glossary. The
+  notebooks carry no ``{term}`` roles, which Colab would show as raw text.
+- A code cell's Colab form line, ``# @title Solution``, is dropped from the shown code.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+
+GLOSSARY_DOC = "book/glossary"
+CHAPTER = re.compile(r"notebooks/(\d\d)_")
+TOO_COMMON = {"key", "value", "query", "PI"}  # words of everyday prose, or ambiguous
+SKIP = (nodes.literal, nodes.literal_block, nodes.math, nodes.math_block, nodes.title,
+        nodes.reference, nodes.raw, nodes.caption, nodes.rubric, addnodes.pending_xref,
+        nodes.citation, nodes.footnote, nodes.target)  # fmt: skip
+
+
+def glossary_terms(text: str) -> dict[str, str]:
+    """alias -> glossary term, read from the glossary's source.
+
+    "mixture of experts (MoE)" gives "mixture of experts" and "MoE"; "top-k, top-p"
+    gives both names. Each alias links to its term's entry.
+    """
+    block = text.split("```{glossary}", 1)[1].split("```", 1)[0]
+    aliases = {}
+    for term in re.findall(r"^(\S.*)$", block, flags=re.MULTILINE):
+        term = term.strip()
+        names = re.split(r",\s*|\s*\(|\)", term)
+        for name in filter(None, (n.strip() for n in names)):
+            if name not in TOO_COMMON:
+                aliases[name] = term
+    return aliases
+
+
+def _pattern(alias: str) -> re.Pattern:
+    """Acronyms match as written; lower-case words in any case, plurals too."""
+    if alias != alias.lower():
+        return re.compile(rf"(?<![\w-]){re.escape(alias)}(?![\w-])")
+    return re.compile(rf"(?<![\w-]){re.escape(alias)}(?:s|es)?(?![\w-])", re.IGNORECASE)
+
+
+def _in_prose(node: nodes.Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, SKIP):
+            return False
+        if isinstance(parent, nodes.Element) and "cell_output" in parent["classes"]:
+            return False
+        parent = parent.parent
+    return True
+
+
+def link_glossary_terms(app: Sphinx, doctree: nodes.document) -> None:
+    docname = app.env.docname
+    if docname == GLOSSARY_DOC or docname not in app.env.found_docs:
+        return
+    aliases = app.env.llmviz_glossary
+    patterns = {alias: _pattern(alias) for alias in aliases}
+    linked: set[str] = set()
+    for text in list(doctree.findall(nodes.Text)):
+        if not isinstance(text.parent, nodes.paragraph) or not _in_prose(text):
+            continue
+        _link_first_uses(text, docname, aliases, patterns, linked)
+
+
+def _link_first_uses(text, docname, aliases, patterns, linked) -> None:
+    """Replace ``text`` by text and links for each term not yet linked on the page."""
+    value, pieces = str(text), []
+    while True:
+        found = [
+            (m.start(), -len(m.group()), alias, m)
+            for alias, pattern in patterns.items()
+            if aliases[alias] not in linked and (m := pattern.search(value))
+        ]
+        if not found:
+            break
+        _, _, alias, match = min(found)
+        linked.add(aliases[alias])
+        pieces.append(nodes.Text(value[: match.start()]))
+        words = match.group()
+        xref = addnodes.pending_xref(
+            "", nodes.inline(words, words, classes=["xref", "std", "std-term"]),
+            refdomain="std", reftype="term", reftarget=aliases[alias].lower(),
+            refexplicit=True, refwarn=True, refdoc=docname,
+        )  # fmt: skip
+        pieces.append(xref)
+        value = value[match.end() :]
+    if pieces:
+        pieces.append(nodes.Text(value))
+        text.parent.replace(text, pieces)
+
+
+def drop_form_titles(app: Sphinx, doctree: nodes.document) -> None:
+    for block in doctree.findall(nodes.literal_block):
+        source = block.astext()
+        if source.startswith("# @title"):
+            rest = source.split("\n", 1)[1] if "\n" in source else ""
+            block.children = [nodes.Text(rest)]
+            block.rawsource = rest
+
+
+def number_exercises_per_chapter(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """Exercise n of chapter N becomes N.n (Sphinx numbers them across the book).
+
+    Runs after Sphinx's toctree collector has numbered every figure and exercise."""
+    for docname, numbers in env.toc_fignumbers.items():
+        chapter = CHAPTER.match(docname)
+        exercises = numbers.get("exercise")
+        if not chapter or not exercises:
+            continue
+        order = sorted(exercises, key=lambda label: exercises[label])
+        for index, label in enumerate(order, start=1):
+            exercises[label] = (int(chapter.group(1)), index)
+    return []
+
+
+def read_glossary(app: Sphinx) -> None:
+    path = Path(app.srcdir) / f"{GLOSSARY_DOC}.md"
+    app.env.llmviz_glossary = glossary_terms(path.read_text(encoding="utf-8"))
+
+
+def setup(app: Sphinx) -> dict:
+    app.connect("builder-inited", read_glossary)
+    app.connect("doctree-read", link_glossary_terms)
+    app.connect("doctree-read", drop_form_titles)
+    app.connect("env-get-updated", number_exercises_per_chapter, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

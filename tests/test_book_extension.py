@@ -1,0 +1,126 @@
+"""book/_ext/llmviz_book.py: exercises numbered per chapter, the first use of each glossary
+term linked, Colab form titles dropped. Built with Sphinx on a two-page project."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.notebook_rules import ROOT
+
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import llmviz_book  # noqa: E402
+
+GLOSSARY = """# Glossary
+
+```{glossary}
+KV cache
+  The keys and values kept from earlier tokens.
+
+mixture of experts (MoE)
+  Several FFNs and a router.
+
+top-k, top-p
+  Two ways to cut the tail of a distribution.
+```
+"""
+
+CHAPTER = """# 3. Attention
+
+The KV cache grows with every token. A second mention of the KV cache is not linked.
+Code such as `KV cache` is never linked, nor a heading.
+
+A mixture of experts is cheaper per token; an MoE layer too (one term, linked once).
+Top-p sampling keeps the nucleus.
+
+```{exercise} First
+:label: ex-first
+
+Write it.
+```
+
+```{exercise} Second
+:label: ex-second
+
+Write it again.
+```
+
+```python
+# @title Solution
+answer = 42
+```
+"""
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    from sphinx.application import Sphinx
+
+    src = tmp_path_factory.mktemp("book")
+    (src / "book").mkdir()
+    (src / "notebooks").mkdir()
+    (src / "book" / "glossary.md").write_text(GLOSSARY, encoding="utf-8")
+    (src / "notebooks" / "03_attention.md").write_text(CHAPTER, encoding="utf-8")
+    (src / "index.md").write_text(
+        "# Book\n\n```{toctree}\nnotebooks/03_attention\nbook/glossary\n```\n",
+        encoding="utf-8",
+    )
+    (src / "conf.py").write_text(
+        "extensions = ['myst_parser', 'sphinx_exercise', 'llmviz_book']\n"
+        "numfig = True\n",
+        encoding="utf-8",
+    )
+    out = src / "_build"
+    app = Sphinx(src, src, out, out / ".doctrees", "html", status=None, warning=None)
+    app.build()
+    return out
+
+
+def _page(built: Path) -> str:
+    return (built / "notebooks" / "03_attention.html").read_text(encoding="utf-8")
+
+
+def test_exercises_are_numbered_within_their_chapter(built):
+    titles = re.findall(r'caption-number">(Exercise [\d.]+)', _page(built))
+    assert titles == ["Exercise 3.1", "Exercise 3.2"]
+
+
+def test_the_first_use_of_each_term_links_to_the_glossary(built):
+    links = re.findall(r'href="\.\./book/glossary\.html#(term-[^"]+)"', _page(built))
+    assert sorted(links) == sorted(["term-KV-cache", "term-mixture-of-experts-MoE",
+                                    "term-top-k-top-p"])  # fmt: skip
+
+
+def test_code_and_headings_are_not_linked(built):
+    page = _page(built)
+    assert "<code" in page and 'std-term">KV cache</span></a></code>' not in page
+    heading = re.search(r"<h1>.*?</h1>", page, re.DOTALL).group()
+    assert "glossary" not in heading
+
+
+def test_colab_form_titles_are_dropped_from_shown_code(built):
+    page = _page(built)
+    assert "@title" not in page and "answer" in page
+
+
+def test_aliases_split_names_and_abbreviations():
+    aliases = llmviz_book.glossary_terms(GLOSSARY)
+    assert aliases == {
+        "KV cache": "KV cache",
+        "mixture of experts": "mixture of experts (MoE)",
+        "MoE": "mixture of experts (MoE)",
+        "top-k": "top-k, top-p",
+        "top-p": "top-k, top-p",
+    }
+
+
+def test_the_book_s_glossary_terms_all_have_an_alias():
+    text = (ROOT / "book" / "glossary.md").read_text(encoding="utf-8")
+    aliases = llmviz_book.glossary_terms(text)
+    block = text.split("```{glossary}", 1)[1].split("```", 1)[0]
+    terms = {t.strip() for t in re.findall(r"^(\S.*)$", block, flags=re.MULTILINE)}
+    unlinkable = terms - set(aliases.values())
+    assert unlinkable <= {"key, query, value"}  # every alias is an everyday word
