@@ -1,0 +1,138 @@
+"""Each page of the built website: what the browser transfers, and how long until its figures are drawn.
+
+Every page is opened cold (a new browser context, nothing cached) in Debian's chromium, served by Python's
+http.server, which does not compress: the bytes are the bodies as the browser receives them. The time runs from
+navigation to the moment every plotly figure on the page has drawn (performance.now() in the page).
+
+    .venv/bin/python benchmarks/bench_site.py            # every page of _build/html
+    LLMVIZ_SITE=/tmp/site/_build/html .venv/bin/python benchmarks/bench_site.py
+    .venv/bin/python benchmarks/bench_site.py --quick    # one chapter (the unit tests run this)
+
+Goals (issue 14): a chapter transfers at most 4 MB; a page without figures loads no plotly; figures drawn within 3 s.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import sys
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = Path(os.environ.get("LLMVIZ_SITE", ROOT / "_build" / "html"))
+GOAL_BYTES, GOAL_SECONDS = 4_000_000, 3.0
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run"]
+# resolves to the time (ms since navigation) at which every figure on the page has drawn
+ALL_DRAWN = """() => { const n = document.querySelectorAll('.plotly-graph-div').length;
+    const drawn = document.querySelectorAll('.plotly-graph-div.js-plotly-plot .main-svg').length;
+    return drawn >= n ? performance.now() : false; }"""
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (the stdlib's name)
+        pass
+
+
+def pages(site: Path) -> list[str]:
+    """The site's pages, chapters last (the theme's _static/ holds fragments, not pages)."""
+    found = [p.relative_to(site).as_posix() for p in site.rglob("*.html")]
+    found = [p for p in found if not p.startswith("_static/") and p != "index.html"]
+    return sorted(found, key=lambda p: (p.startswith("notebooks/"), p))
+
+
+def measure(browser, base_url: str, page_path: str) -> dict:
+    """Open one page cold; its transfer in bytes, by kind, its figure count and seconds to figures drawn."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    requests, pending = [], set()
+    page.on("request", lambda request: pending.add(request))
+    page.on("requestfailed", lambda request: pending.discard(request))
+    page.on(
+        "requestfinished",
+        lambda request: (requests.append(request), pending.discard(request)),
+    )
+    # nothing leaves the site (the site tests fail a page that asks): a stray request would hang networkidle
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith(base_url)
+            else route.abort()
+        ),
+    )
+    page.goto(base_url + page_path, wait_until="load")
+    figures = page.locator(".plotly-graph-div").count()
+    drawn_ms = page.wait_for_function(ALL_DRAWN, polling="raf", timeout=60_000)
+    drawn_ms = drawn_ms.json_value()
+    quiet = 0  # what loads late (fonts, MathJax's parts) counts too: wait for 0.5 s without a request
+    for _ in range(200):
+        page.wait_for_timeout(50)
+        quiet = 0 if pending else quiet + 1
+        if quiet == 10:
+            break
+    by_kind: dict[str, int] = {}
+    for request in requests:
+        size = request.sizes()["responseBodySize"]
+        name = request.url.split("?")[0].rsplit("/", 1)[-1]
+        kind = next(
+            (k for k in ("plotly", "mathjax", "fontawesome") if k in request.url),
+            "page" if name.endswith(".html") else "other",
+        )
+        by_kind[kind] = by_kind.get(kind, 0) + size
+    context.close()
+    return {
+        "bytes": sum(by_kind.values()),
+        "kinds": by_kind,
+        "requests": len(requests),
+        "figures": figures,
+        "seconds": drawn_ms / 1e3,
+    }
+
+
+def main(quick: bool) -> None:
+    print(__doc__.strip().splitlines()[-1])
+    executable = shutil.which("chromium")
+    if not (SITE / "index.html").is_file() or executable is None:
+        missing = "chromium" if executable is None else f"a built site at {SITE}"
+        print(f"skipped: no {missing} (`make site browser`); goal unmeasured")
+        return
+    from playwright.sync_api import sync_playwright
+
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(SITE))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base_url = f"http://127.0.0.1:{server.server_address[1]}/"
+    todo = pages(SITE)
+    if quick:
+        todo = [p for p in todo if p.startswith("notebooks/")][:1]
+    print(
+        f"{'page':40} {'MB':>6} {'goal':>5} {'figs':>4} {'drawn s':>8} {'goal':>5}  MB by kind"
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS
+        )
+        for page_path in todo:
+            m = measure(browser, base_url, page_path)
+            kinds = " ".join(
+                f"{k} {v / 1e6:.2f}"
+                for k, v in sorted(m["kinds"].items(), key=lambda kv: -kv[1])
+            )
+            size_ok = "ok" if m["bytes"] <= GOAL_BYTES else "OVER"
+            time_ok = "ok" if m["seconds"] <= GOAL_SECONDS else "OVER"
+            if not m["figures"] and "plotly" in m["kinds"]:
+                size_ok = "PLOT"  # plotly loaded on a page without figures
+            print(
+                f"{page_path:40} {m['bytes'] / 1e6:6.2f} {size_ok:>5} {m['figures']:4d}"
+                f" {m['seconds']:8.2f} {time_ok:>5}  {kinds}"
+            )
+        browser.close()
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main(quick="--quick" in sys.argv[1:])
