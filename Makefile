@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 WIDGETS7 := $(VENV)/ipywidgets7
 PORT ?= 8000
 
-.PHONY: book site serve test lint unit notebooks site-test browser bench clean
+.PHONY: book site fonts serve test lint unit notebooks site-test browser bench clean
 
 book: site
 	@echo "The book is built: open _build/html/index.html, or run 'make serve' and visit http://127.0.0.1:$(PORT)"
@@ -45,6 +45,21 @@ _build/.llmviz-sources: $(shell find llmviz -name '*.py')
 site: $(INSTALLED) _static/plotly.min.js _site_assets/mathjax/tex-svg-full.js _build/.llmviz-sources
 	LLMVIZ_BOOK=1 $(BIN)/jupyter-book build -W -n --keep-going .
 	cp _static/* _build/html/_static/
+	$(MAKE) --no-print-directory fonts
+
+# The CJK and emoji fonts the pages use, cut from Debian's packages (fetched and unpacked into _build/fonts-src, not
+# installed, so that no system font hides a missing glyph from the site test) by book/fonts.py into _static/fonts/.
+FONT_PACKAGES := fonts-wqy-microhei fonts-noto-color-emoji
+FONTS_SRC := _build/fonts-src
+$(FONTS_SRC)/.unpacked:
+	rm -rf $(FONTS_SRC) && mkdir -p $(FONTS_SRC)/debs
+	cd $(FONTS_SRC)/debs && { apt-get download $(FONT_PACKAGES) 2>/dev/null || { \
+		sudo=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); $$sudo apt-get update -qq && apt-get download $(FONT_PACKAGES); }; }
+	for deb in $(FONTS_SRC)/debs/*.deb; do dpkg-deb -x $$deb $(FONTS_SRC); done
+	touch $@
+
+fonts: $(INSTALLED) $(FONTS_SRC)/.unpacked
+	$(BIN)/python book/fonts.py $(FONTS_SRC) _build/html
 
 serve:
 	@test -f _build/html/index.html || { echo "No site yet: run 'make book' first"; exit 1; }

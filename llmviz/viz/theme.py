@@ -3,6 +3,10 @@
 Backgrounds are transparent, so a figure takes the colour of the page. Text and grid
 lines start in the ``LIGHT`` palette; ``_static/llmviz-theme.js`` switches every figure
 to ``DARK`` when the reader turns the site to dark mode.
+
+Text starts with the site's own CJK and emoji fonts (``_static/llmviz.css``, subsets
+written by ``book/fonts.py``), so a Chinese axis label or an emoji reads on a machine
+without such fonts; in a notebook those names match nothing and the next font is used.
 """
 
 from __future__ import annotations
@@ -19,11 +23,21 @@ COLORS = ("#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#a855f7", "#06b6d4", "#ec
 SEQUENTIAL = "Viridis"
 MASK_COLORS = ("rgba(128, 128, 128, 0.18)", "#3b82f6")  # (hidden pair, visible pair)
 
+# The site's web fonts (for the characters of their unicode-range), then plotly's.
+SITE_FONTS = '"llmviz CJK", "llmviz Emoji"'
+FONT_FAMILY = f'{SITE_FONTS}, "Open Sans", verdana, arial, sans-serif'
+MONOSPACE = f"{SITE_FONTS}, Menlo, Consolas, 'DejaVu Sans Mono', monospace"
+
 
 def style(
     fig: go.Figure, title: str | None = None, height: int = 380, top: int = 60
 ) -> go.Figure:
-    """Give ``fig`` the book's layout, in place; ``top`` is the space above the plot."""
+    """Give ``fig`` the book's layout, in place; ``top`` is the space above the plot.
+
+    >>> fig = style(go.Figure(), "A title")
+    >>> fig.layout.font.family.startswith(SITE_FONTS), fig.layout.title.text
+    (True, 'A title')
+    """
     if not isinstance(fig, go.Figure):
         raise TypeError(f"fig must be a plotly go.Figure, got {type(fig).__name__}")
     if title is not None and not isinstance(title, str):
@@ -38,7 +52,7 @@ def style(
         margin=dict(l=60, r=30, t=top if title else 30, b=50),
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
-        font=dict(color=LIGHT["font"], size=13),
+        font=dict(color=LIGHT["font"], size=13, family=FONT_FAMILY),
         colorway=list(COLORS),
         legend=dict(bgcolor="rgba(0,0,0,0)"),
     )
