@@ -429,11 +429,12 @@ CASES = [
     Case(
         "llmviz.viz.beam_tree_figure",
         beam_tree_figure,
-        lambda: {"tree": tree(), "label": str, "title": "beams"},
+        lambda: {"tree": tree(), "label": str, "title": "beams", "steps": 2},
         {
             "tree": TREE,
             "label": BOTH(CALLABLE(), VALUES(("returns an int", lambda token: token))),
             "title": TEXT(none=True),
+            "steps": INT(0, 3, none=True),  # the tree has 3 steps
         },
     ),
 ]

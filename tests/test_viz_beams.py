@@ -98,3 +98,22 @@ def test_same_traces_for_any_tree(tree):
 def test_malformed_trees(bad, error, message):
     with pytest.raises(error, match=message):
         beam_tree_figure(bad)
+
+
+def test_steps_draws_the_first_steps_on_the_axes_of_the_whole_tree(tree):
+    whole = beam_tree_figure(tree)
+    for steps in range(len(tree) + 1):
+        part = beam_tree_figure(tree, steps=steps)
+        drawn = nodes(part)
+        assert len(drawn) == 1 + sum(len(step) for step in tree[:steps])
+        assert max(x for x, _ in drawn) == steps
+        assert drawn.items() <= nodes(whole).items()  # the same nodes, where they were
+        assert part.layout.xaxis.range == whole.layout.xaxis.range
+        assert part.layout.yaxis.range == whole.layout.yaxis.range
+    lowest = min(y for _, y in nodes(whole))
+    assert whole.layout.yaxis.range[0] < lowest < 0 < whole.layout.yaxis.range[1]
+
+
+def test_steps_beyond_the_tree_is_refused(tree):
+    with pytest.raises(ValueError, match=f"steps must be an integer <= {len(tree)}"):
+        beam_tree_figure(tree, steps=len(tree) + 1)

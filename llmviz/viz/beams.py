@@ -15,7 +15,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from llmviz._checks import check_callable
+from llmviz._checks import check_callable, check_int
 from llmviz.viz.theme import COLORS, style
 from llmviz.viz.tokens import _label
 
@@ -79,30 +79,11 @@ def _text(label: Callable[[int], str], token: int) -> str:
     return _label(text)
 
 
-def beam_tree_figure(
-    tree: Sequence[Sequence[dict]],
-    label: Callable[[int], str] = str,
-    title: str | None = None,
-) -> go.Figure:
-    """Draw ``beam_search(...)["tree"]``: a node per candidate, an edge to its beam.
-
-    ``label(token)`` gives each node's text (default: the token id), drawn with
-    visible whitespace; the prompt is the node at step 0. Hovering a node shows its
-    token, score and status. Every figure has the same six traces (edges, then nodes,
-    per status), so it can be a frame of ``slider_figure``.
-
-    >>> tree = [[{"parent": 0, "token": 5, "score": -0.1, "status": "running"}]]
-    >>> len(beam_tree_figure(tree).data)
-    6
-    """
-    tree = _check_tree(tree)
-    check_callable("label", label)
-    if title is not None and not isinstance(title, str):
-        raise TypeError(f"title must be a str or None, got {type(title).__name__}")
+def _walk(tree: list[list[dict]], label: Callable[[int], str]) -> list[tuple]:
+    """Every node of the tree, the prompt first, as (step, −rank, status, the
+    position of its parent, its text, its hover text)."""
     beams = [(0, 0)]  # node positions of the running beams of the previous step
-    edges = {status: ([], []) for status in STATUSES}
-    nodes = {status: ([], [], [], []) for status in STATUSES}  # x, y, text, hover
-    nodes["running"] = ([0], [0], ["prompt"], ["the prompt"])
+    found = [(0, 0, "running", (0, 0), "prompt", "the prompt")]
     for step, candidates in enumerate(tree, start=1):
         running = []
         for rank, candidate in enumerate(candidates):
@@ -112,19 +93,52 @@ def beam_tree_figure(
                     f"tree: parent must index one of the {len(beams)} beams of step "
                     f"{step - 1}, got {parent} at step {step}"
                 )
-            x0, y0 = beams[parent]
-            edges[status][0].extend([x0, step, None])
-            edges[status][1].extend([y0, -rank, None])
             text = _text(label, candidate["token"])
-            for values, value in zip(
-                nodes[status],
-                (step, -rank, text, f"{text}: {candidate['score']:.3f}, {status}"),
-                strict=True,
-            ):
-                values.append(value)
+            hover = f"{text}: {candidate['score']:.3f}, {status}"
+            found.append((step, -rank, status, beams[parent], text, hover))
             if status == "running":
                 running.append((step, -rank))
         beams = running
+    return found
+
+
+def beam_tree_figure(
+    tree: Sequence[Sequence[dict]],
+    label: Callable[[int], str] = str,
+    title: str | None = None,
+    steps: int | None = None,
+) -> go.Figure:
+    """Draw ``beam_search(...)["tree"]``: a node per candidate, an edge to its beam.
+
+    ``label(token)`` gives each node's text (default: the token id), drawn with
+    visible whitespace; the prompt is the node at step 0. Hovering a node shows its
+    token, score and status. ``steps`` draws only the first ``steps`` steps, on the
+    axes of the whole tree, so that frames of a growing tree line up. Every figure has
+    the same six traces (edges, then nodes, per status), so it can be a frame of
+    ``slider_figure``.
+
+    >>> tree = [[{"parent": 0, "token": 5, "score": -0.1, "status": "running"}]]
+    >>> len(beam_tree_figure(tree).data)
+    6
+    >>> len(beam_tree_figure(tree, steps=0).data[3].x)  # the prompt alone
+    1
+    """
+    tree = _check_tree(tree)
+    check_callable("label", label)
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a str or None, got {type(title).__name__}")
+    drawn = _walk(tree, label)  # checks every parent, drawn or not
+    if steps is not None:
+        check_int("steps", steps, minimum=0, maximum=len(tree))
+        drawn = [node for node in drawn if node[0] <= steps]
+    edges = {status: ([], []) for status in STATUSES}
+    nodes = {status: ([], [], [], []) for status in STATUSES}  # x, y, text, hover
+    for x, y, status, (x0, y0), text, hover in drawn:
+        if x:  # the prompt has no edge
+            edges[status][0].extend([x0, x, None])
+            edges[status][1].extend([y0, y, None])
+        for values, value in zip(nodes[status], (x, y, text, hover), strict=True):
+            values.append(value)
     traces = []  # plain dicts: plotly checks them once, in go.Figure
     for status, (x, y) in edges.items():
         color, _, dash = STATUSES[status]
@@ -157,9 +171,14 @@ def beam_tree_figure(
                 name=status,
             )
         )
+    lowest = max((len(candidates) for candidates in tree), default=1) - 1
     axes = dict(
         xaxis=dict(title="step", dtick=1, range=[-0.5, len(tree) + 0.5]),
-        yaxis=dict(title="rank among the step's candidates", showticklabels=False),
+        yaxis=dict(
+            title="rank among the step's candidates",
+            showticklabels=False,
+            range=[-lowest - 0.5, 0.7],  # room for the top label
+        ),
     )
     fig = go.Figure(data=traces, layout=axes)
     return style(fig, title, height=460)
