@@ -27,6 +27,7 @@ from llmviz.attention import (
     named_mask,
     scaled_dot_product_attention,
 )
+from llmviz.attention.gallery import GalleryEntry
 
 # The definitions from the papers, one (i, j) pair at a time: query i may see key j when...
 REFERENCE = {
@@ -453,3 +454,25 @@ def test_the_causal_window_is_credited_to_mistral_not_longformer():
     doc = masks.sliding_window.__doc__
     assert "jiang2023mistral" in doc and "symmetric" in doc
     assert "causal half" in masks.dilated_sliding_window.__doc__
+
+
+@pytest.mark.parametrize("name", [name for name in GALLERY if name != "causal"])
+def test_gallery_panels_show_a_telling_mask(name):
+    # A panel at window 1, stride 1, sinks 0, prefix 0 ... would draw the diagonal, the
+    # causal triangle or the full square, and hide what makes the mask different.
+    dense = GALLERY[name].shown_mask()
+    q_len, kv_len = dense.shape
+    boring = {
+        "causal": masks.materialize(masks.causal, q_len, kv_len),
+        "full": torch.ones(q_len, kv_len, dtype=torch.bool),
+        "diagonal": torch.eye(q_len, kv_len, dtype=torch.bool),
+    }
+    for kind, mask in boring.items():
+        assert not torch.equal(dense, mask), f"{name} shows the {kind} mask"
+
+
+def test_gallery_entry_shows_one_of_its_values():
+    with pytest.raises(ValueError, match=r"shown must be one of \(1, 2\), got 3"):
+        GalleryEntry(
+            "window", (1, 2), lambda w: (masks.sliding_window(w), 4, 4), 3, "x"
+        )

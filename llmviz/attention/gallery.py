@@ -1,5 +1,5 @@
-"""The book's gallery of masks, each with the parameter its figure slides over, and the
-composition of two named masks for the live explorer.
+"""The book's gallery of masks, each with its parameter and the value its panel
+shows, and the composition of two named masks for the live explorer.
 
 Every entry builds a ``mask_mod`` from ``llmviz.attention.masks``, so the figures, the
 explorer and the tests all use the same definitions.
@@ -26,13 +26,23 @@ MAX_GLOBAL = masks.MAX_INDICES
 @dataclass(frozen=True)
 class GalleryEntry:
     """A family of masks: ``build(value)`` gives (mask_mod, q_len, kv_len) for a value
-    of ``param`` in [``minimum``, ``maximum``]."""
+    of ``param`` in [``minimum``, ``maximum``].
+
+    ``shown`` is the value that the book's grid draws, one where the idea is visible
+    (a window of 4, not of 1), and ``label`` names the mask in a few words.
+    """
 
     param: str
     values: tuple[int, ...]
     build: Callable[[int], tuple[MaskMod, int, int]]
+    shown: int
+    label: str
     minimum: int = 1
     maximum: int = MAX_WIDTH
+
+    def __post_init__(self) -> None:
+        if self.shown not in self.values:
+            raise ValueError(f"shown must be one of {self.values}, got {self.shown}")
 
     def compute(self, **params: int) -> Tensor:
         """The dense bool mask for ``param=value``: the gallery figures' compute."""
@@ -44,6 +54,14 @@ class GalleryEntry:
         mask_mod, q_len, kv_len = self.build(value)
         return masks.materialize(mask_mod, q_len, kv_len)
 
+    def shown_mask(self) -> Tensor:
+        """The dense bool mask at ``shown``, the grid's panel.
+
+        >>> GALLERY["sliding_window"].shown_mask()[5].nonzero().flatten().tolist()
+        [2, 3, 4, 5]
+        """
+        return self.compute(**{self.param: self.shown})
+
 
 def _square(mask_mod: MaskMod) -> tuple[MaskMod, int, int]:
     return mask_mod, SEQ_LEN, SEQ_LEN
@@ -51,40 +69,46 @@ def _square(mask_mod: MaskMod) -> tuple[MaskMod, int, int]:
 
 GALLERY: dict[str, GalleryEntry] = {
     "causal": GalleryEntry(
-        "seq_len", (4, 8, 12, 16), lambda n: (masks.causal, n, n), maximum=MAX_GRID
+        "seq_len", (4, 8, 12, 16), lambda n: (masks.causal, n, n), 16, "causal",
+        maximum=MAX_GRID,
     ),
     "sliding_window": GalleryEntry(
-        "window", (1, 2, 4, 8, 16), lambda w: _square(masks.sliding_window(w))
+        "window", (1, 2, 4, 8, 16), lambda w: _square(masks.sliding_window(w)), 4,
+        "sliding window",
     ),
     "dilated_sliding_window": GalleryEntry(
-        "dilation", (1, 2, 3, 4), lambda d: _square(masks.dilated_sliding_window(4, d))
+        "dilation", (1, 2, 3, 4), lambda d: _square(masks.dilated_sliding_window(4, d)),
+        3, "dilated window",
     ),
     "strided": GalleryEntry(
-        "stride", (1, 2, 3, 4, 8), lambda s: _square(masks.strided(s))
+        "stride", (1, 2, 3, 4, 8), lambda s: _square(masks.strided(s)), 4, "strided"
     ),
     "global_tokens": GalleryEntry(
-        "num_global",
-        (1, 2, 3, 4),
-        lambda g: _square(masks.global_tokens(range(g))),
-        maximum=MAX_GLOBAL,
+        "num_global", (1, 2, 3, 4), lambda g: _square(masks.global_tokens(range(g))),
+        2, "global tokens", maximum=MAX_GLOBAL,
     ),
     "attention_sinks": GalleryEntry(
-        "num_sinks", (0, 1, 2, 4), lambda s: _square(masks.attention_sinks(s, 4)), 0
+        "num_sinks", (0, 1, 2, 4), lambda s: _square(masks.attention_sinks(s, 4)), 2,
+        "attention sinks", 0,
     ),
     "block_diagonal": GalleryEntry(
-        "block_size", (2, 4, 8, 16), lambda n: _square(masks.block_diagonal(n))
+        "block_size", (2, 4, 8, 16), lambda n: _square(masks.block_diagonal(n)), 4,
+        "block-diagonal",
     ),
     "prefix_lm": GalleryEntry(
-        "prefix_len", (0, 4, 8, 12, 16), lambda n: _square(masks.prefix_lm(n)), 0
+        "prefix_len", (0, 4, 8, 12, 16), lambda n: _square(masks.prefix_lm(n)), 8,
+        "prefix LM", 0,
     ),
     "padding": GalleryEntry(
-        "length", (4, 8, 12, 16), lambda n: _square(masks.padding([n])), 0
+        "length", (4, 8, 12, 16), lambda n: _square(masks.padding([n])), 12,
+        "padding", 0,
     ),
     # 8 decoder queries over 12 encoder keys, of which the first source_length are real
     "encoder_decoder_cross": GalleryEntry(
-        "source_length", (4, 8, 12), lambda n: (masks.padding([n]), 8, 12), 0
+        "source_length", (4, 8, 12), lambda n: (masks.padding([n]), 8, 12), 8,
+        "cross-attention", 0,
     ),
-}
+}  # fmt: skip
 
 MASK_NAMES = (
     "causal",
