@@ -25,15 +25,14 @@ $(WIDGETS7)/.installed: $(INSTALLED)
 		ipywidgets==7.7.1 widgetsnbextension==3.6.1 jupyterlab_widgets==1.1.1 ipython_genutils==0.2.0
 	touch $@
 
-# Built-site assets copied from installed packages: plotly.js (loaded once for the whole site) and MathJax.
-_static/plotly.min.js: $(INSTALLED)
-	$(BIN)/python -c "import plotly, pathlib, shutil; \
-		shutil.copy(pathlib.Path(plotly.__file__).parent / 'package_data' / 'plotly.min.js', '$@')"
+# Built-site assets made from installed packages by tools/site_assets.py: plotly.js gzip-compressed, which
+# _static/llmviz-figures.js loads on pages with figures only, and MathJax's components and fonts. They go in
+# _site_assets/ (copied to the site's root), not _static/, whose every .js jupyter-book adds to every page.
+_site_assets/plotly/plotly.min.js.gz: $(INSTALLED) tools/site_assets.py
+	$(BIN)/python tools/site_assets.py plotly $(@D)
 
-_site_assets/mathjax/tex-svg-full.js: $(INSTALLED)
-	mkdir -p $(@D)
-	$(BIN)/python -c "import mathjax, pathlib, shutil; root = pathlib.Path(mathjax.__file__).parent / 'static' / 'mathjax'; \
-		shutil.copy(root / 'es5' / 'tex-svg-full.js', '$@'); shutil.copy(root / 'LICENSE', '$(@D)/LICENSE')"
+_site_assets/mathjax/startup.js: $(INSTALLED) tools/site_assets.py _config.yml
+	$(BIN)/python tools/site_assets.py mathjax $(@D)
 
 # The book's execution cache keys on each notebook's code only, so a change to llmviz must clear it.
 _build/.llmviz-sources: $(shell find llmviz -name '*.py')
@@ -41,10 +40,13 @@ _build/.llmviz-sources: $(shell find llmviz -name '*.py')
 	mkdir -p _build && touch $@
 
 # Sphinx neither overwrites a static file it copied before nor copies anything when no page
-# changed, so our static files are copied over after each build.
-site: $(INSTALLED) _static/plotly.min.js _site_assets/mathjax/tex-svg-full.js _build/.llmviz-sources
+# changed, so our static files are copied over after each build; then the theme's Font Awesome (a
+# 1.5 MB script, its CSS rules, its fonts) is cut to the icons the pages use. (plotly.min.js once lived in _static/.)
+site: $(INSTALLED) _site_assets/plotly/plotly.min.js.gz _site_assets/mathjax/startup.js _build/.llmviz-sources
+	rm -f _static/plotly.min.js _build/html/_static/plotly.min.js
 	LLMVIZ_BOOK=1 $(BIN)/jupyter-book build -W -n --keep-going .
 	cp _static/* _build/html/_static/
+	$(BIN)/python tools/site_assets.py fontawesome _build/html
 	$(MAKE) --no-print-directory fonts
 
 # The CJK and emoji fonts the pages use, cut from Debian's packages (fetched and unpacked into _build/fonts-src, not
@@ -93,4 +95,4 @@ bench: $(INSTALLED)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf _build _site_assets _static/plotly.min.js
+	rm -rf _build _site_assets

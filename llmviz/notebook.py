@@ -33,36 +33,13 @@ def versions() -> dict[str, str]:
     return found
 
 
-def _book_renderer():
-    """A plotly renderer that writes only each figure's div and script.
-
-    The site serves plotly.js and MathJax itself, once for all pages; plotly's own HTML
-    renderers would inline plotly.js in every page or fetch MathJax from a CDN.
-    """
-    import plotly.io as pio
-    from plotly.io.base_renderers import MimetypeRenderer
-
-    class BookRenderer(MimetypeRenderer):
-        def to_mimebundle(self, fig_dict: dict) -> dict[str, str]:
-            html = pio.to_html(
-                fig_dict,
-                include_plotlyjs=False,
-                include_mathjax=False,
-                full_html=False,
-                auto_play=False,
-                default_width="100%",
-                config={"displaylogo": False},
-            )
-            return {"text/html": html}
-
-    return BookRenderer()
-
-
 def _set_plotly_renderer() -> str:
     import plotly.io as pio
 
     if building_book():
-        pio.renderers["book"] = _book_renderer()
+        from llmviz._book_figures import BookRenderer
+
+        pio.renderers["book"] = BookRenderer()  # a new one: each page gets the template
         pio.renderers.default = "book"
     # Elsewhere plotly's own choice works: "colab" in Colab, its mimetype in Jupyter.
     return pio.renderers.default or "plotly's default"

@@ -3,7 +3,9 @@ and a light `import llmviz`."""
 
 from __future__ import annotations
 
+import html.parser
 import inspect
+import json
 import random
 import subprocess
 import sys
@@ -49,19 +51,75 @@ def test_setup_prints_the_versions_in_use(monkeypatch, restore_renderer, capsys)
     assert f"torch {torch.__version__}" in printed and "seed 0" in printed
 
 
-def test_book_renderer_writes_only_the_figure(monkeypatch, restore_renderer, capsys):
+class _FigureParts(html.parser.HTMLParser):
+    """The tags of a rendered figure, each with the text inside it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs), ""))
+
+    def handle_data(self, data):
+        tag, attrs, text = self.tags[-1]
+        self.tags[-1] = (tag, attrs, text + data)
+
+
+def _parts(shown: str) -> list[tuple[str, dict, str]]:
+    parser = _FigureParts()
+    parser.feed(shown)
+    return parser.tags
+
+
+def test_book_renderer_writes_a_div_and_the_figure_as_json(
+    monkeypatch, restore_renderer, capsys
+):
+    """The site's loader (_static/llmviz-figures.js) draws each div from the JSON beside
+    it: data, layout, frames (for sliders), config and the key of plotly's template,
+    which the page carries once. Nothing ends a script early, and nothing of plotly.js,
+    a CDN or MathJax is in the page."""
     monkeypatch.setenv(BOOK_ENV, "1")
     llmviz.setup()
     assert pio.renderers.default == "book"
-    bundle = pio.renderers["book"].to_mimebundle(go.Figure(go.Bar(y=[1, 2])).to_dict())
-    html = bundle["text/html"]
-    assert "Plotly.newPlot" in html
-    assert (
-        "<script src" not in html
-        and "cdn" not in html.lower()
-        and "mathjax" not in html.lower()
+    title = "a </script><b>b</b> <!-- c"
+    figure = go.Figure(
+        go.Bar(y=[1, 2]),
+        layout={"height": 321, "title": {"text": title}},
+        frames=[go.Frame(data=[go.Bar(y=[2, 1])], name="later")],
     )
-    assert len(html) < 10_000, "plotly.js must not be inlined: the site loads it once"
+    renderer = pio.renderers["book"]
+    shown = renderer.to_mimebundle(figure.to_dict())["text/html"]
+    (_, template, template_json), (div_tag, div, _), (_, script, figure_json) = _parts(
+        shown
+    )
+    assert template["type"] == "application/json"
+    assert template["class"] == "llmviz-template"
+    assert json.loads(template_json) == figure.to_dict()["layout"]["template"]
+    assert div_tag == "div" and "plotly-graph-div" in div["class"].split()
+    assert div["style"].startswith("height:321px;") and "width:100%" in div["style"]
+    assert script["type"] == "application/json" and script["class"] == "llmviz-figure"
+    assert script["data-for"] == div["id"]
+    assert shown.count("</script>") == 2 and "<!--" not in shown
+    drawn = json.loads(figure_json)
+    assert (
+        drawn["template"] == template["data-key"] and "template" not in drawn["layout"]
+    )
+    assert drawn["data"][0]["y"] == [1, 2] and drawn["layout"]["title"]["text"] == title
+    assert drawn["frames"][0]["name"] == "later"
+    assert drawn["frames"][0]["data"][0]["y"] == [2, 1]
+    assert drawn["config"]["displaylogo"] is False
+    assert "<script src" not in shown and "cdn" not in shown.lower()
+    assert "mathjax" not in shown.lower() and "Plotly.newPlot" not in shown
+    assert len(shown) < 10_000, "plotly.js must not be inlined: the site loads it"
+    # the page's next figure names the same template without carrying it again
+    again = renderer.to_mimebundle(go.Figure(go.Bar(y=[3])).to_dict())["text/html"]
+    (_, div, _), (_, _, again_json) = _parts(again)
+    assert json.loads(again_json)["template"] == template["data-key"]
+    # setup() starts a new page: its first figure carries the template again
+    llmviz.setup()
+    shown = pio.renderers["book"].to_mimebundle(figure.to_dict())["text/html"]
+    assert [attrs["class"] for _, attrs, _ in _parts(shown)][0] == "llmviz-template"
 
 
 def test_outside_the_book_plotly_keeps_its_own_renderer(

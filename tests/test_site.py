@@ -6,6 +6,12 @@ plotly figure, change a figure's drawn data when its slider moves, re-colour its
 pages and anchors that exist. Chapter pages must carry a Colab button for their own notebook and a download link for
 it. A screenshot of every page is saved under _build/screenshots/ (FAILED-*.png for a page that failed), so the pages
 can also be checked by eye.
+
+The page pattern of issue 14, on every chapter at 1280x900: a page transfers at most 4 MB and loads plotly only if it
+has figures; the first figure starts within three screens; visible code and printed output take less height than the
+figures; every figure has a title and every shown axis one; maths typesets and icons are drawn.
+
+LLMVIZ_SITE=/tmp/site/_build/html checks a site built elsewhere (screenshots then go beside it).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import functools
 import html.parser
 import json
+import os
 import re
 import shutil
 import threading
@@ -27,8 +34,8 @@ from tests.notebook_rules import NOTEBOOKS, ROOT, repository
 
 pytestmark = pytest.mark.site
 
-SITE = ROOT / "_build" / "html"
-SCREENSHOTS = ROOT / "_build" / "screenshots"
+SITE = Path(os.environ.get("LLMVIZ_SITE", ROOT / "_build" / "html")).resolve()
+SCREENSHOTS = SITE.parent / "screenshots"
 # every page of the book (the theme's _static/ holds template fragments, not pages)
 PAGES = (
     sorted(
@@ -39,6 +46,9 @@ PAGES = (
     if SITE.is_dir()
     else []
 )
+CHAPTERS = [p for p in PAGES if p.startswith("notebooks/")]
+SCREEN = {"width": 1280, "height": 900}
+MAX_BYTES = 4_000_000  # a page's transfer, uncompressed (http.server does not compress)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -101,9 +111,15 @@ def browser():
 def page(browser, base_url, request):
     """A fresh page that blocks and records every request leaving 127.0.0.1, and records console errors and
     the site's requests that failed or were answered with an error."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport=SCREEN)  # a new context: nothing cached
     page = context.new_page()
     page.external_requests, page.errors, page.failed_requests = [], [], []
+    page.requested, page.finished, page.pending = [], [], set()
+    page.on("request", lambda r: (page.requested.append(r.url), page.pending.add(r)))
+    page.on(
+        "requestfinished", lambda r: (page.finished.append(r), page.pending.discard(r))
+    )
+    page.on("requestfailed", lambda r: page.pending.discard(r))
     SERVED.clear()
 
     def route(route):
@@ -156,7 +172,8 @@ def page(browser, base_url, request):
 
 
 def _open(page, base_url: str, page_path: str) -> int:
-    """Load the page, wait until every plotly figure has rendered, and return how many there are."""
+    """Load the page, wait until every plotly figure has rendered and MathJax has typeset the page, and return how
+    many figures there are."""
     page.goto(base_url + page_path, wait_until="load")
     count = page.locator(".plotly-graph-div").count()
     if count:
@@ -164,7 +181,20 @@ def _open(page, base_url: str, page_path: str) -> int:
             "n => document.querySelectorAll('.plotly-graph-div.js-plotly-plot .main-svg').length >= n",
             arg=count,
         )
+    page.evaluate(
+        "async () => { if (document.querySelector('.math')) await MathJax.startup.promise; }"
+    )
     return count
+
+
+def _settle(page) -> None:
+    """Wait until the page has requested nothing for 0.5 s (fonts and MathJax's parts load late)."""
+    quiet = 0
+    for _ in range(200):
+        page.wait_for_timeout(50)
+        quiet = 0 if page.pending else quiet + 1
+        if quiet == 10:
+            return
 
 
 def test_site_is_built():
@@ -370,3 +400,98 @@ def test_search_finds_the_attention_chapter(page, base_url):
     assert any("03_attention" in href for href in found), (
         f"search for 'softmax' found {found}"
     )
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page_weight(page, base_url, page_path):
+    """A page transfers at most 4 MB, as the browser receives it cold; plotly.js only where there are figures."""
+    figures = _open(page, base_url, page_path)
+    _settle(page)
+    sizes = [(r.sizes()["responseBodySize"], r.url) for r in page.finished]
+    total = sum(size for size, _ in sizes)
+    heaviest = ", ".join(
+        f"{url.rsplit('/', 1)[-1].split('?')[0]} {size / 1e6:.2f} MB"
+        for size, url in sorted(sizes, reverse=True)[:4]
+    )
+    assert total <= MAX_BYTES, (
+        f"{page_path} transfers {total / 1e6:.2f} MB > {MAX_BYTES / 1e6:.0f} MB: {heaviest}"
+    )
+    if not figures:
+        plotly = [url for url in page.requested if "plotly" in url.lower()]
+        assert plotly == [], f"{page_path} has no figure but requested {plotly}"
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_maths_typeset_and_icons_drawn(page, base_url, page_path):
+    """MathJax (tex-chtml.js) typesets every formula without a TeX error, and the trimmed fontawesome.js draws
+    every icon the page names (an icon left out of it stays an empty <i>)."""
+    _open(page, base_url, page_path)
+    maths = page.evaluate("""() => [...document.querySelectorAll('.math')]
+        .filter(m => !m.querySelector('mjx-container') || m.querySelector('mjx-merror'))
+        .map(m => m.textContent.slice(0, 60))""")
+    assert maths == [], f"formulas not typeset on {page_path}"
+    page.wait_for_function(
+        "() => !document.querySelector('i.fa-solid, i.fa-regular, i.fa-brands, i.fas, i.far, i.fab')"
+    )
+    drawn = page.evaluate("""() => [...document.querySelectorAll('svg.svg-inline--fa')]
+        .map(svg => [svg.dataset.icon, (svg.querySelector('path') || {getAttribute: () => ''}).getAttribute('d')])""")
+    assert drawn, f"no icon drawn on {page_path}"
+    assert [icon for icon, path in drawn if not path] == [], (
+        "icons drawn without a shape"
+    )
+
+
+@pytest.mark.parametrize("page_path", CHAPTERS)
+def test_first_figure_within_three_screens(page, base_url, page_path):
+    assert _open(page, base_url, page_path), f"{page_path} has no figure"
+    top = page.evaluate(
+        "() => document.querySelector('.plotly-graph-div').getBoundingClientRect().top + window.scrollY"
+    )
+    assert top <= 3 * SCREEN["height"], (
+        f"the first figure of {page_path} starts at {top:.0f} px, screen {top / SCREEN['height'] + 1:.1f}"
+    )
+
+
+_HEIGHTS = """() => {
+    const h = element => element.getBoundingClientRect().height;  // 0 inside a folded <details>
+    let code = 0, printed = 0, figures = 0;
+    document.querySelectorAll('div.cell_input').forEach(cell => { code += h(cell); });
+    document.querySelectorAll('div.cell_output > *').forEach(block => {
+        if (block.querySelector('.plotly-graph-div')) figures += h(block); else printed += h(block);
+    });
+    return {code, printed, figures};
+}"""
+
+
+@pytest.mark.parametrize("page_path", CHAPTERS)
+def test_code_takes_less_height_than_figures(page, base_url, page_path):
+    """Figures and prose lead: the code left unfolded plus printed output (show_source and tables included) take
+    less of the page's height than the figures."""
+    _open(page, base_url, page_path)
+    height = page.evaluate(_HEIGHTS)
+    total = page.evaluate("() => document.documentElement.scrollHeight")
+    shares = ", ".join(f"{k} {v:.0f} px ({v / total:.0%})" for k, v in height.items())
+    print(f"{page_path}: page {total} px; {shares}")
+    assert height["code"] + height["printed"] < height["figures"], (
+        f"{page_path}: visible code and printed output outweigh the figures: {shares}"
+    )
+
+
+@pytest.mark.parametrize("page_path", CHAPTERS)
+def test_figures_have_titles_and_axis_titles(page, base_url, page_path):
+    _open(page, base_url, page_path)
+    figures = page.evaluate("""() => [...document.querySelectorAll('.plotly-graph-div')].map(gd => {
+        const layout = gd._fullLayout;
+        const untitled = Object.keys(layout).filter(key => /^[xy]axis\\d*$/.test(key)).filter(key => {
+            const axis = layout[key];
+            return axis.visible && axis.showticklabels && !((axis.title || {}).text || '').trim();
+        });
+        return {title: ((gd.querySelector('.gtitle') || {}).textContent || '').trim(), untitled};
+    })""")
+    problems = [
+        f"figure {i + 1} ({f['title'] or 'NO TITLE'!r}): "
+        + (f"axes without a title: {f['untitled']}" if f["untitled"] else "no title")
+        for i, f in enumerate(figures)
+        if not f["title"] or f["untitled"]
+    ]
+    assert problems == [], f"{page_path}: " + "; ".join(problems)
