@@ -18,7 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from llmviz._checks import check_int
-from llmviz.viz.theme import COLORS, style
+from llmviz.viz.theme import COLORS, MONOSPACE, style
 
 BOX_COLORS = COLORS[:4]  # token i of a row is filled with BOX_COLORS[i % 4]
 # Whitespace and control characters drawn as visible marks (others as Unicode's ␀..␟)
@@ -27,7 +27,6 @@ VISIBLE = {code: chr(0x2400 + code) for code in range(32)} | {
     ord("\n"): "↵",
     ord("\t"): "→",
 }
-MONOSPACE = "Menlo, Consolas, 'DejaVu Sans Mono', monospace"
 LINE_PX = 26  # pixels per line of token boxes
 MAX_SIZE = 10_000  # the most columns and lines a figure may ask for
 
