@@ -131,7 +131,7 @@ def test_the_lattice_of_unknown_runs_is_sentencepieces():
             if path[i] in unknown and path[i - 1] in unknown:
                 fused[i - 1 : i + 1] = [fused[i - 1] + fused[i]]
         assert fused == library.encode(word, out_type=str)
-        assert lattice_figure(text, edges, path).layout.title.text.startswith("best")
+        assert lattice_figure(text, edges, path).layout.title.text.startswith("Viterbi")
 
 
 def test_an_empty_word_is_refused_clearly(unigram):

@@ -49,7 +49,9 @@ def test_lattice_draws_one_arc_per_edge_and_highlights_the_path():
     assert list(fig.data[PATH_LABELS].text) == ["▁un", "related"]
     assert list(fig.data[NODES].text) == list(range(11))
     assert "".join(fig.data[CHARACTERS].text) == LATTICE_TEXT
-    assert fig.layout.title.text == "best path ▁un|related: log p = -11.50"
+    # -4.0 + -7.5: the path's log-probability is the sum of its pieces
+    assert fig.layout.title.text == "Viterbi's best path, bold: log p = -11.50"
+    assert fig.layout.title.subtitle.text == "▁un|related"
 
 
 def test_lattice_keeps_its_traces_for_any_text():

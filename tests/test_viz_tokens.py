@@ -126,6 +126,26 @@ def test_a_merge_step_slider_over_token_lists_of_different_lengths():
     ]
 
 
+def test_the_default_width_is_legible_on_a_phone():
+    # A 390 px phone gives a figure 358 px; the margins take 20 of them. A column must
+    # be as wide as one monospace character, 0.6 em of the token font (DejaVu Sans
+    # Mono's advance), or neighbouring tokens' text overlaps.
+    fig = token_boundaries({"t": list("abc")})
+    low, high = fig.layout.xaxis.range
+    pixels_per_column = (358 - fig.layout.margin.l - fig.layout.margin.r) / (high - low)
+    assert pixels_per_column >= 0.6 * fig.data[TOKEN_TEXT].textfont.size
+
+
+def test_a_two_line_title_gets_room_above_the_boxes():
+    one = token_boundaries({"t": ["a"]}, title="one line")
+    two = token_boundaries({"t": ["a"]}, title="two<br>lines")
+    assert two.layout.margin.t > one.layout.margin.t
+    assert (
+        two.layout.height - one.layout.height
+        == two.layout.margin.t - one.layout.margin.t
+    )
+
+
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [

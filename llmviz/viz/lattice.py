@@ -17,8 +17,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from llmviz._checks import check_int
-from llmviz.viz.theme import COLORS, style
-from llmviz.viz.tokens import MONOSPACE, _label, _text_trace
+from llmviz.viz.theme import COLORS
+from llmviz.viz.tokens import MONOSPACE, _label, _text_trace, _titled
 
 GREY = "rgba(128, 128, 128, 0.55)"
 
@@ -164,9 +164,10 @@ def _node_traces(text: str) -> list[go.Scatter]:
 
 
 def _best_path_title(best: list[tuple]) -> str:
-    """The best path's pieces joined by ``|`` and its total log-probability."""
+    """Two lines: the best path's total log-probability, then its pieces joined by |."""
     pieces = "|".join(_label(piece) for _, _, piece, _ in best)
-    return f"best path {pieces}: log p = {sum(edge[3] for edge in best):.2f}"
+    score = sum(edge[3] for edge in best)
+    return f"Viterbi's best path, bold: log p = {score:.2f}<br>{pieces}"
 
 
 def lattice_figure(
@@ -182,7 +183,7 @@ def lattice_figure(
 
     >>> edges = [(0, 1, "a", -1.0), (1, 2, "b", -1.0), (0, 2, "ab", -1.5)]
     >>> lattice_figure("ab", edges, path=[(0, 2)]).layout.title.text
-    'best path ab: log p = -1.50'
+    "Viterbi's best path, bold: log p = -1.50"
     """
     text = _check_text(text)
     _check_title(title)
@@ -197,7 +198,7 @@ def lattice_figure(
     fig.update_xaxes(visible=False, range=[-0.03, 1.03])
     fig.update_yaxes(visible=False, range=[-0.15, 1.1])
     fig.update_layout(showlegend=False, hovermode="closest")
-    return style(fig, title, height=380).update_layout(margin=dict(l=20, r=20))
+    return _titled(fig, title, height=320).update_layout(margin=dict(l=20, r=20))
 
 
 def _check_segmentation(i: int, segmentation: Any) -> tuple[str, float]:
@@ -241,6 +242,6 @@ def nbest_figure(
     bar = go.Bar(x=probabilities, y=labels, orientation="h", hovertemplate=hover)
     fig = go.Figure(bar.update(text=[f"{p:.3f}" for p in probabilities]))
     fig.update_traces(marker_color=COLORS[0])
-    fig.update_xaxes(title="probability", range=[0, 1])
+    fig.update_xaxes(title="P(segmentation | word)", range=[0, 1])
     fig.update_yaxes(type="category", autorange="reversed", tickfont_family=MONOSPACE)
-    return style(fig, title, height=max(220, 110 + 32 * len(rows)))
+    return _titled(fig, title, height=max(160, 50 + 32 * len(rows)))

@@ -28,6 +28,8 @@ VISIBLE = {code: chr(0x2400 + code) for code in range(32)} | {
     ord("\t"): "→",
 }
 LINE_PX = 26  # pixels per line of token boxes
+FONT_PX = 12  # token text: 40 columns of it fit a 390 px phone's 358 px column
+SUBTITLE_PX = 22  # room for a title's second line, its subtitle
 MAX_SIZE = 10_000  # the most columns and lines a figure may ask for
 
 Rows = Mapping[str, Sequence[str]] | Sequence[tuple[str, Sequence[str]]]
@@ -59,6 +61,25 @@ def _label(text: str) -> str:
     return html.escape(visible(text), quote=False)
 
 
+def _titled(fig: go.Figure, title: str | None, height: int) -> go.Figure:
+    """``style(fig)`` with ``title``'s first line as the title, the rest a subtitle.
+
+    ``height`` is the plot's own; the room for the title is added to it. Plotly draws a
+    title split by ``<br>`` with its first line cut off at the top, so a second line
+    becomes the title's subtitle instead.
+
+    >>> fig = _titled(go.Figure(), "The point<br>the numbers", 100)
+    >>> fig.layout.title.text, fig.layout.title.subtitle.text, fig.layout.height
+    ('The point', 'the numbers', 182)
+    """
+    head, _, sub = (title or "").partition("<br>")
+    top = (60 + SUBTITLE_PX if sub else 60) if head else 30
+    style(fig, head or None, height=height + top, top=top)
+    if sub:
+        fig.layout.title.subtitle.text = sub.replace("<br>", " ")
+    return fig
+
+
 def _rgba(color: str, alpha: float) -> str:
     """A ``#rrggbb`` colour as ``rgba(...)`` with opacity ``alpha``."""
     red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
@@ -67,7 +88,8 @@ def _rgba(color: str, alpha: float) -> str:
 
 def _text_trace(text: Sequence, x: Any, y: Any, **scatter: Any) -> go.Scatter:
     """Monospace ``text`` at (x, y) in the layout's font colour; hover only if asked."""
-    settings = dict(mode="text", hoverinfo="skip", textfont=dict(family=MONOSPACE))
+    font = dict(family=MONOSPACE, size=FONT_PX)
+    settings = dict(mode="text", hoverinfo="skip", textfont=font)
     return go.Scatter(x=x, y=y, text=text, **(settings | scatter))
 
 
@@ -191,14 +213,16 @@ def _header_text(headers: list[tuple]) -> go.Scatter:
 def token_boundaries(
     rows: Rows,
     title: str | None = None,
-    width: int = 48,
+    width: int = 40,
     ids: Mapping[str, Sequence[int]] | None = None,
     min_lines: int = 0,
 ) -> go.Figure:
     """Each tokenizer's tokens as coloured boxes laid out like text, ``width`` columns.
 
     ``ids`` maps a row's name to its token ids, shown on hover. Slider frames keep the
-    first frame's height: ``min_lines`` reserves room for frames with more lines.
+    first frame's height: ``min_lines`` reserves room for frames with more lines. The
+    default 40 columns stay legible on a phone. A ``title`` may add, after ``<br>``, a
+    second line: its subtitle.
 
     >>> fig = token_boundaries({"char": ["你", "好"], "word": ["你好"]})
     >>> len(fig.data), fig.data[-1].text
@@ -217,5 +241,5 @@ def token_boundaries(
     line = max(line, min_lines)
     fig.update_yaxes(visible=False, range=[line - 0.5, -0.6])  # line 0 on top
     fig.update_layout(showlegend=False, hovermode="closest")
-    style(fig, title, height=int((60 if title else 30) + 10 + LINE_PX * line))
+    _titled(fig, title, height=int(10 + LINE_PX * line))
     return fig.update_layout(margin=dict(l=10, r=10, b=10))
