@@ -401,6 +401,109 @@ CASES = [
     ),
 ]
 
+# The concept diagrams (llmviz.viz.diagrams).
+CASES += [
+    Case(
+        "llmviz.viz.model_diagram",
+        viz.model_diagram,
+        lambda: {"base": "../notebooks/"},
+        {"base": TEXT()},
+    ),
+    Case(
+        "llmviz.viz.attention_head_diagram",
+        viz.attention_head_diagram,
+        lambda: {"seq_len": 6, "hidden_size": 64, "head_dim": 16},
+        {
+            name: INT(1, 10**9, none=True)
+            for name in ("seq_len", "hidden_size", "head_dim")
+        },
+    ),
+    Case(
+        "llmviz.viz.gqa_diagram",
+        viz.gqa_diagram,
+        lambda: {"num_attention_heads": 8, "num_key_value_heads": 2, "compare": True},
+        {
+            "num_attention_heads": BOTH(INT(1, 16), VALUES(("not a multiple", 7))),
+            "num_key_value_heads": BOTH(INT(1, 16), VALUES(("not a divisor", 3))),
+            "compare": BOOL(),
+        },
+    ),
+    Case(
+        "llmviz.viz.mla_diagram",
+        viz.mla_diagram,
+        lambda: {
+            "absorbed": False,
+            "num_attention_heads": 4,
+            "kv_lora_rank": 8,
+            "qk_nope_head_dim": 4,
+            "qk_rope_head_dim": 2,
+            "v_head_dim": 4,
+        },
+        {
+            "absorbed": BOOL(),
+            "num_attention_heads": INT(1, 1024),
+            **{
+                name: INT(1, 2**16)
+                for name in (
+                    "kv_lora_rank",
+                    "qk_nope_head_dim",
+                    "qk_rope_head_dim",
+                    "v_head_dim",
+                )
+            },
+        },
+    ),
+    Case(
+        "llmviz.viz.moe_router_diagram",
+        viz.moe_router_diagram,
+        lambda: {
+            "router_logits": torch.tensor([0.5, -1.0, 2.0, 0.0]),
+            "top_k": 2,
+            "norm_topk_prob": True,
+        },
+        {
+            "router_logits": BOTH(
+                ARRAY(1), VALUES(("one expert", [1.0]), ("eleven experts", [0.0] * 11))
+            ),
+            "top_k": INT(1, 4),
+            "norm_topk_prob": BOOL(),
+        },
+    ),
+    Case(
+        "llmviz.viz.beam_step_diagram",
+        viz.beam_step_diagram,
+        lambda: {
+            "beam_scores": [-0.4, -1.1],
+            "log_probs": -torch.linspace(0.1, 3.0, 14).reshape(2, 7),
+            "num_beams": 2,
+            "per_beam": 3,
+            "label": str,
+            "beam_labels": ["The cat", "The dog"],
+        },
+        {
+            "beam_scores": BOTH(
+                ARRAY(1), VALUES(("three beams", [0.0] * 3), ("five beams", [0.0] * 5))
+            ),
+            "log_probs": BOTH(
+                ARRAY(2),
+                VALUES(
+                    ("positive", [[0.5, -1.0, -2.0], [-1.0, -1.0, -1.0]]),
+                    ("one row", [[-1.0, -2.0, -3.0]]),
+                ),
+            ),
+            "num_beams": INT(1, 4, none=True),
+            "per_beam": BOTH(INT(1, 12), VALUES(("14 candidates", 7))),
+            "label": BOTH(CALLABLE(), VALUES(("not a str", lambda token: token))),
+            "beam_labels": VALUES(
+                ("wrong count", ["a"]),
+                ("str", "ab"),
+                ("int", 3),
+                ("numbers", [1.5, 2.5]),
+            ),
+        },
+    ),
+]
+
 
 def bars_of_length(length: int) -> list[float]:
     if length < 1:

@@ -2,6 +2,14 @@
 static page."""
 
 from llmviz.viz.beams import beam_tree_figure
+from llmviz.viz.diagrams import (
+    attention_head_diagram,
+    beam_step_diagram,
+    gqa_diagram,
+    mla_diagram,
+    model_diagram,
+    moe_router_diagram,
+)
 from llmviz.viz.figures import bars, heatmap, lines, mask_heatmap, vectors
 from llmviz.viz.grid import small_multiples
 from llmviz.viz.lattice import lattice_figure, nbest_figure
@@ -13,12 +21,18 @@ __all__ = [
     "COLORS",
     "DARK",
     "LIGHT",
+    "attention_head_diagram",
     "bars",
+    "beam_step_diagram",
     "beam_tree_figure",
+    "gqa_diagram",
     "heatmap",
     "lattice_figure",
     "lines",
     "mask_heatmap",
+    "mla_diagram",
+    "model_diagram",
+    "moe_router_diagram",
     "nbest_figure",
     "slider_figure",
     "small_multiples",
