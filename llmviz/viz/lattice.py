@@ -243,5 +243,8 @@ def nbest_figure(
     fig = go.Figure(bar.update(text=[f"{p:.3f}" for p in probabilities]))
     fig.update_traces(marker_color=COLORS[0])
     fig.update_xaxes(title="P(segmentation | word)", range=[0, 1])
-    fig.update_yaxes(type="category", autorange="reversed", tickfont_family=MONOSPACE)
+    fig.update_yaxes(
+        title="segmentation", type="category", autorange="reversed",
+        tickfont_family=MONOSPACE,
+    )  # fmt: skip
     return _titled(fig, title, height=max(160, 50 + 32 * len(rows)))
