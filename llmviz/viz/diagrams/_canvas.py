@@ -10,6 +10,8 @@ that tests can find it in the figure.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
@@ -19,6 +21,7 @@ from llmviz.viz.theme import style
 GREY = "#8a8f98"  # arrows and muted boxes: mid grey reads on white and on #121212
 MUTED_FILL = "rgba(138, 143, 152, 0.12)"
 TITLE_CHARS = 40  # a title line that fits a 358 px phone column at 15 px
+PHONE_PX = 346  # the drawing's width in a 358 px phone column
 
 
 def fill(color: str, alpha: float = 0.2) -> str:
@@ -106,13 +109,16 @@ class Canvas:
 
     def arrow(self, start: str, end: str, label: str | None = None,
               muted: bool = False, side: str = "right",
-              vertical: bool = False) -> None:  # fmt: skip
+              vertical: bool = False, sideways: bool = False) -> None:  # fmt: skip
         """A grey arrow from box ``start`` to box ``end``; ``label`` sits beside its
         middle (``side``: "right", "left" or "above"). A ``vertical`` arrow drops
-        straight down from ``start`` onto a wider box below it."""
+        straight down from ``start`` onto a wider box below it; a ``sideways`` one
+        runs from the middle of ``start``'s right side to that of ``end``'s left."""
         a, b = self.boxes[start], self.boxes[end]
         if vertical:
             x0, y0, x1, y1 = a.x, a.y + a.h / 2, a.x, b.y - b.h / 2
+        elif sideways:
+            x0, y0, x1, y1 = a.x + a.w / 2, a.y, b.x - b.w / 2, b.y
         else:
             x0, y0 = a.edge(b.x, b.y)
             x1, y1 = b.edge(a.x, a.y)
@@ -140,11 +146,18 @@ class Canvas:
                         line=dict(color=GREY if muted else color, width=1.5)),
         ))  # fmt: skip
 
+    def legend_rows(self, width: int = PHONE_PX) -> int:
+        """Rows of legend on a phone: plotly gives every entry the widest one's
+        width (about 6.5 px a character, plus 40 for the swatch)."""
+        chars = max(len(re.sub("<[^>]+>", "", trace.name)) for trace in self.legend)
+        columns = max(1, width // round(6.5 * chars + 40))
+        return math.ceil(len(self.legend) / columns)
+
     def figure(self, title: str) -> go.Figure:
         """The figure: no axes, transparent, the legend in a row under the title."""
         fig = go.Figure(self.legend)
         lines = wrap(title).count("<br>") + 1
-        top = 16 + 19 * lines + (30 if self.legend else 0)
+        top = 16 + 19 * lines + (8 + 22 * self.legend_rows() if self.legend else 0)
         style(fig, wrap(title), height=self.height + top + 10, top=top)
         fig.update_layout(
             title=dict(font=dict(size=15), y=1 - 8 / fig.layout.height, pad=dict(t=8)),

@@ -102,9 +102,9 @@ def beam_step_diagram(
             c.box(f"cand{b}-{t}", 0.66, y + row * (i + 0.5) - 3, 0.62, row - 6, text,
                   COLORS[0],
                   muted=rank is None, size=11)  # fmt: skip
-            c.arrow(f"beam{b}", f"cand{b}-{t}", muted=rank is None)
+            c.arrow(f"beam{b}", f"cand{b}-{t}", muted=rank is None, sideways=True)
         y += span + GAP
-    c.key(f"kept: the {keep} best scores", COLORS[0])
+    c.key(f"kept: best {keep} scores", COLORS[0])
     c.key("dropped", GREY, muted=True)
     return c.figure(
         f"Beam search keeps the {keep} best of {beams} × {vocab:,} continuations, "

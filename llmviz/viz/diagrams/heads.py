@@ -55,7 +55,7 @@ def attention_head_diagram(
     c.arrow("scores", "weights", f"({t}, {t})")
     c.arrow("weights", "output", f"({t}, {t})", side="left")
     c.arrow("v", "output", f"({t}, {h})")
-    c.key("vectors, one per token", vectors)
+    c.key("token vectors", vectors)
     c.key("learned weights", weights)
     c.key("token × token", scores)
     return c.figure("One attention head: every token's output is a weighted mix "

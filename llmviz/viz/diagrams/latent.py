@@ -55,7 +55,7 @@ def mla_diagram(
     c.key("learned weights", WEIGHTS)
     c.key("cached per token", CACHED)
     if absorbed:
-        c.key("where W<sub>UK</sub>, W<sub>UV</sub> are absorbed", FOLDED)
+        c.key("absorbed W<sub>UK</sub>, W<sub>UV</sub>", FOLDED)
         return c.figure(
             "Absorbed MLA: W<sub>UK</sub> folds into the query and W<sub>UV</sub> into "
             "the output, so "

@@ -80,7 +80,7 @@ def model_diagram(base: str = "../notebooks/") -> go.Figure:
                        ("ffn", "logits"), ("logits", "decoding")]:  # fmt: skip
         c.arrow(start, end)
     _loop(c)
-    c.key("chapter written: click to open it", written)
+    c.key("chapter written", written)
     c.key("chapter coming", coming, muted=True)
     return c.figure("From text to the next token: every part of an LLM and its chapter")
 

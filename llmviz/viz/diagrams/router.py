@@ -65,8 +65,8 @@ def moe_router_diagram(
         c.arrow(f"expert{e}", "sum")
     c.key("vectors", COLORS[0])
     c.key("learned weights", COLORS[1])
-    c.key(f"top {k}: runs, weighted", COLORS[2])
-    c.key("not run for this token", GREY, muted=True)
+    c.key(f"runs (top {k})", COLORS[2])
+    c.key("not run", GREY, muted=True)
     rule = " renormalised to sum to 1" if norm_topk_prob else ""
     return c.figure(
         f"The router runs only {k} of {experts} experts for this token, weighted "
