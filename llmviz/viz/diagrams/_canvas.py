@@ -35,13 +35,14 @@ def fill(color: str, alpha: float = 0.2) -> str:
 
 
 def wrap(text: str, width: int = TITLE_CHARS) -> str:
-    """Break ``text`` into lines of at most ``width`` characters, joined by ``<br>``.
+    """Break ``text`` at its spaces (not its no-break spaces) into lines of at most
+    ``width`` characters, joined by ``<br>``.
 
     >>> wrap("one two three", 8)
     'one two<br>three'
     """
     lines: list[str] = []
-    for word in text.split():
+    for word in text.split(" "):
         if lines and len(lines[-1]) + 1 + len(word) <= width:
             lines[-1] += " " + word
         else:

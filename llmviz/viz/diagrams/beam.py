@@ -106,9 +106,10 @@ def beam_step_diagram(
         y += span + GAP
     c.key(f"kept: best {keep} scores", COLORS[0])
     c.key("dropped", GREY, muted=True)
+    product = f"{beams}\u00a0×\u00a0{vocab:,}"  # never broken across lines
     return c.figure(
-        f"Beam search keeps the {keep} best of {beams} × {vocab:,} continuations, "
-        "by total log-probability"
+        f"Beam search keeps the {keep} best of {product} continuations, by total "
+        "log-probability"
     )
 
 
