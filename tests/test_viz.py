@@ -211,3 +211,11 @@ def test_small_multiples_keeps_every_panel_and_shows_a_shared_scale_once():
     assert sum(bool(t.showscale) for t in fig.data) <= 1
     assert fig.layout.yaxis3.autorange == panels["seed 2"].layout.yaxis.autorange
     assert [panel.to_json() for panel in panels.values()] == before  # inputs unchanged
+
+
+def test_small_multiples_never_shows_a_scale_or_legend_a_panel_hid():
+    hidden = viz.heatmap(torch.rand(3, 3), show_scale=False)
+    fig = viz.small_multiples(
+        {"a": hidden, "b": viz.heatmap(torch.rand(3, 3))}, "two maps"
+    )
+    assert not fig.data[0].showscale

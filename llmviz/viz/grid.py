@@ -73,10 +73,13 @@ def small_multiples(
                 0
             ]  # a copy: the caller's figure stays as it was
             key = (trace.type, trace.name)
-            if "showscale" in trace:
-                trace.showscale = key not in seen
+            if key in seen:  # shown once; a panel's own choice to hide one stands
+                if "showscale" in trace:
+                    trace.showscale = False
+                if trace.name:
+                    trace.showlegend = False
             if trace.name:
-                trace.legendgroup, trace.showlegend = trace.name, key not in seen
+                trace.legendgroup = trace.name
             seen.add(key)
             fig.add_trace(trace, row=row + 1, col=col + 1)
         fig.update_xaxes(_axis(panel.layout.xaxis), row=row + 1, col=col + 1)
