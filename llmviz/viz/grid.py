@@ -69,9 +69,8 @@ def small_multiples(
     for index, panel in enumerate(panels.values()):
         row, col = divmod(index, cols)
         for trace in panel.data:
-            trace = go.Figure(trace).data[
-                0
-            ]  # a copy: the caller's figure stays as it was
+            # a copy: the caller's figure stays as it was
+            trace = go.Figure(trace).data[0]
             key = (trace.type, trace.name)
             if key in seen:  # shown once; a panel's own choice to hide one stands
                 if "showscale" in trace:
