@@ -166,7 +166,11 @@ def beam_tree_figure(
                 hovertext=hover,
                 hoverinfo="text",
                 mode="markers+text",
-                textposition="top center",
+                # labels above the nodes of even steps and below those of odd ones,
+                # so that neighbours' labels do not collide on a narrow screen
+                textposition=[
+                    "top center" if step % 2 == 0 else "bottom center" for step in x
+                ],
                 marker=marker,
                 name=status,
             )
@@ -177,8 +181,10 @@ def beam_tree_figure(
         yaxis=dict(
             title="rank among the step's candidates",
             showticklabels=False,
-            range=[-lowest - 0.5, 0.7],  # room for the top label
+            range=[-lowest - 0.7, 0.7],  # room for the labels
         ),
     )
     fig = go.Figure(data=traces, layout=axes)
-    return style(fig, title, height=460)
+    style(fig, title, height=480, top=100)
+    legend = dict(orientation="h", x=0.5, xanchor="center", y=1.0, yanchor="bottom")
+    return fig.update_layout(legend=legend)  # above the plot: all its width for nodes
