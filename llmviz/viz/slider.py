@@ -124,20 +124,21 @@ def slider_figure(
     slider = dict(
         active=active,
         steps=steps,
-        pad=dict(t=40),
+        pad=dict(t=70),  # below the x axis title, so its value label clears it
         currentvalue=dict(prefix=f"{label or param} = "),
     )
     base = figures[active]
     fig = go.Figure(data=base.data, layout=base.layout, frames=frames)
-    fig.update_layout(sliders=[slider], height=(base.layout.height or 380) + 80)
-    fig.layout.margin.b = (base.layout.margin.b or 50) + 40
+    fig.update_layout(sliders=[slider], height=(base.layout.height or 380) + 110)
+    fig.layout.margin.b = (base.layout.margin.b or 50) + 70
     if play:
         _add_play_buttons(fig)
     return fig
 
 
 def _add_play_buttons(fig: go.Figure) -> None:
-    """Play (from the current frame, a step per 0.8 s) and Pause, left of the slider."""
+    """Play (from the current frame, a step per 0.8 s) and Pause, on a row above the
+    slider, so that both fit a phone's width."""
     step = dict(frame=dict(duration=800, redraw=True), transition=dict(duration=0))
     buttons = [
         dict(
@@ -153,7 +154,8 @@ def _add_play_buttons(fig: go.Figure) -> None:
     ]
     menu = dict(
         type="buttons", direction="left", buttons=buttons, showactive=False,
-        x=0, xanchor="left", y=0, yanchor="top", pad=dict(t=45, r=10),
+        x=0, xanchor="left", y=0, yanchor="top", pad=dict(t=75, r=10),
     )  # fmt: skip
-    fig.update_layout(updatemenus=[menu])
-    fig.layout.sliders[0].update(x=0.22, len=0.78)
+    fig.update_layout(updatemenus=[menu], height=fig.layout.height + 45)
+    fig.layout.sliders[0].pad.t += 45
+    fig.layout.margin.b += 45
