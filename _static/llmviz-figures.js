@@ -1,42 +1,47 @@
 // Draws the book's plotly figures, and loads plotly.js only on pages that have one.
 // Each figure is an empty div.plotly-graph-div followed by <script type="application/json" class="llmviz-figure"
-// data-for="its id"> holding {data, layout, frames, config, template} (llmviz/_book_figures.py writes them). plotly.js (4.8 MB)
-// is served gzip-compressed (1.5 MB) from the site's plotly/ folder and decompressed here with the browser's
-// DecompressionStream; a browser without it, or a failed fetch, loads the plain plotly.min.js beside it.
-// Nothing here blocks the first paint: the work starts once the page is parsed, and figures are drawn one per task.
+// data-for="its id"> holding {data, layout, frames, config, template} (llmviz/_book_figures.py writes them).
+// plotly.js (4.8 MB) is served gzip-compressed (1.5 MB) from the site's plotly/ folder, decompressed with the browser's
+// DecompressionStream, then run from a blob: URL (parsed off the main thread); a browser without DecompressionStream,
+// or a failed fetch, loads the plain plotly.min.js beside it. Nothing here blocks the first paint: plotly.js is fetched
+// once the parser meets the first figure, and the figures are drawn, one per task, once the page is parsed.
 (function () {
   "use strict";
   const here = document.currentScript ? document.currentScript.src : document.baseURI;
   const PLOTLY = new URL("../plotly/plotly.min.js", here).href; // this file is served from _static/
 
-  function runScript(attributes) {
+  function runScript(src) {
     return new Promise(function (resolve, reject) {
       const script = document.createElement("script");
-      Object.assign(script, attributes);
-      if (attributes.src) {
-        script.onload = resolve;
-        script.onerror = function () {
-          reject(new Error("llmviz: could not load " + attributes.src));
-        };
-      }
+      script.onload = function () {
+        if (src.startsWith("blob:")) URL.revokeObjectURL(src); // run: its 4.8 MB of text can go
+        resolve();
+      };
+      script.onerror = function () {
+        reject(new Error("could not load " + src));
+      };
+      script.src = src;
       document.head.appendChild(script);
-      if (!attributes.src) resolve(); // inline code runs as it is appended
     });
   }
 
-  function gunzipText(buffer) {
+  // plotly.js as a blob: URL, so that the browser parses it off the main thread as it does a fetched script
+  function gunzipURL(buffer) {
     const bytes = new Uint8Array(buffer);
+    const type = { type: "text/javascript" };
     if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
-      return Promise.resolve(new TextDecoder().decode(bytes)); // the server already decompressed it
+      return Promise.resolve(URL.createObjectURL(new Blob([bytes], type))); // the server decompressed it
     }
     const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-    return new Response(stream).text();
+    return new Response(stream).arrayBuffer().then(function (code) {
+      return URL.createObjectURL(new Blob([code], type));
+    });
   }
 
   function loadPlotly() {
     if (window.Plotly) return Promise.resolve();
     const plain = function () {
-      return runScript({ src: PLOTLY });
+      return runScript(PLOTLY);
     };
     if (typeof DecompressionStream !== "function") return plain();
     return fetch(PLOTLY + ".gz")
@@ -44,10 +49,8 @@
         if (!response.ok) throw new Error(response.status + " " + response.url);
         return response.arrayBuffer();
       })
-      .then(gunzipText)
-      .then(function (code) {
-        return runScript({ text: code + "\n//# sourceURL=" + PLOTLY });
-      })
+      .then(gunzipURL)
+      .then(runScript)
       .then(function () {
         if (!window.Plotly) throw new Error("plotly.js did not define Plotly");
       })
@@ -84,16 +87,29 @@
     });
   }
 
+  let plotly = null; // plotly.js's promise, started once
+  function startPlotly() {
+    if (!plotly) {
+      plotly = loadPlotly().then(function () {
+        performance.mark("llmviz: plotly.js ready"); // benchmarks/bench_site.py prints these marks
+      });
+    }
+    return plotly;
+  }
+
   function drawAll() {
     const sources = Array.from(document.querySelectorAll("script.llmviz-figure"));
     if (!sources.length) return;
-    loadPlotly()
+    startPlotly()
       .then(function () {
-      return sources.reduce(function (previous, source) {
-        return previous.then(function () {
-          return draw(source).then(nextTask);
-        });
-      }, Promise.resolve());
+        return sources.reduce(function (previous, source) {
+          return previous.then(function () {
+            return draw(source).then(function () {
+              performance.mark("llmviz: figure drawn");
+              return nextTask();
+            });
+          });
+        }, Promise.resolve());
       })
       .catch(function (error) {
         console.error("llmviz: plotly.js did not load: " + error);
@@ -101,9 +117,18 @@
   }
 
   if (document.readyState === "loading") {
-    // "interactive": the page is parsed; deferred scripts (MathJax) have not run yet, so plotly is fetched alongside
+    // plotly.js is fetched as soon as the parser reaches the first figure, and the figures are drawn once the page
+    // is parsed ("interactive": deferred scripts such as MathJax have not run yet)
+    const watch = new MutationObserver(function () {
+      if (document.querySelector("script.llmviz-figure")) {
+        watch.disconnect();
+        startPlotly();
+      }
+    });
+    watch.observe(document.documentElement, { childList: true, subtree: true });
     document.addEventListener("readystatechange", function start() {
       document.removeEventListener("readystatechange", start);
+      watch.disconnect();
       drawAll();
     });
   } else {

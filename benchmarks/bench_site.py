@@ -2,11 +2,13 @@
 
 Every page is opened cold (a new browser context, nothing cached) in Debian's chromium, served by Python's
 http.server, which does not compress: the bytes are the bodies as the browser receives them. The time runs from
-navigation to the moment every plotly figure on the page has drawn (performance.now() in the page).
+navigation to the moment every plotly figure on the page has drawn (performance.now() in the page); the first
+contentful paint is printed beside it.
 
     .venv/bin/python benchmarks/bench_site.py            # every page of _build/html
     LLMVIZ_SITE=/tmp/site/_build/html .venv/bin/python benchmarks/bench_site.py
     .venv/bin/python benchmarks/bench_site.py --quick    # one chapter (the unit tests run this)
+    .venv/bin/python benchmarks/bench_site.py intro 03_  # the pages whose path holds these
 
 Goals (issue 14): a chapter transfers at most 4 MB; a page without figures loads no plotly; figures drawn within 3 s.
 """
@@ -26,9 +28,8 @@ SITE = Path(os.environ.get("LLMVIZ_SITE", ROOT / "_build" / "html"))
 GOAL_BYTES, GOAL_SECONDS = 4_000_000, 3.0
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run"]
 # resolves to the time (ms since navigation) at which every figure on the page has drawn
-ALL_DRAWN = """() => { const n = document.querySelectorAll('.plotly-graph-div').length;
-    const drawn = document.querySelectorAll('.plotly-graph-div.js-plotly-plot .main-svg').length;
-    return drawn >= n ? performance.now() : false; }"""
+ALL_DRAWN = """() => [...document.querySelectorAll('.plotly-graph-div')]
+    .every(gd => gd.querySelector('.main-svg')) && performance.now()"""
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -45,6 +46,8 @@ def pages(site: Path) -> list[str]:
 
 def measure(browser, base_url: str, page_path: str) -> dict:
     """Open one page cold; its transfer in bytes, by kind, its figure count and seconds to figures drawn."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     requests, pending = [], set()
@@ -59,14 +62,20 @@ def measure(browser, base_url: str, page_path: str) -> dict:
         "**/*",
         lambda route: (
             route.continue_()
-            if route.request.url.startswith(base_url)
+            if route.request.url.startswith((base_url, "blob:"))
             else route.abort()
         ),
     )
     page.goto(base_url + page_path, wait_until="load")
     figures = page.locator(".plotly-graph-div").count()
-    drawn_ms = page.wait_for_function(ALL_DRAWN, polling="raf", timeout=60_000)
-    drawn_ms = drawn_ms.json_value()
+    try:
+        drawn = page.wait_for_function(ALL_DRAWN, polling="raf", timeout=60_000)
+        drawn_ms = drawn.json_value()
+    except PlaywrightTimeout:  # a site built before the loader, say: printed as inf
+        drawn_ms = float("inf")
+    paint_ms = page.evaluate(
+        "() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime"
+    )
     quiet = 0  # what loads late (fonts, MathJax's parts) counts too: wait for 0.5 s without a request
     for _ in range(200):
         page.wait_for_timeout(50)
@@ -75,6 +84,8 @@ def measure(browser, base_url: str, page_path: str) -> dict:
             break
     by_kind: dict[str, int] = {}
     for request in requests:
+        if not request.url.startswith(base_url):
+            continue  # the blob: that plotly.js runs from is made in the page, not transferred
         size = request.sizes()["responseBodySize"]
         name = request.url.split("?")[0].rsplit("/", 1)[-1]
         kind = next(
@@ -89,6 +100,7 @@ def measure(browser, base_url: str, page_path: str) -> dict:
         "requests": len(requests),
         "figures": figures,
         "seconds": drawn_ms / 1e3,
+        "paint": (paint_ms or float("nan")) / 1e3,
     }
 
 
@@ -107,10 +119,14 @@ def main(quick: bool) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base_url = f"http://127.0.0.1:{server.server_address[1]}/"
     todo = pages(SITE)
+    chosen = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if chosen:
+        todo = [p for p in todo if any(c in p for c in chosen)]
     if quick:
         todo = [p for p in todo if p.startswith("notebooks/")][:1]
     print(
-        f"{'page':40} {'MB':>6} {'goal':>5} {'figs':>4} {'drawn s':>8} {'goal':>5}  MB by kind"
+        f"{'page':40} {'MB':>6} {'goal':>5} {'paint s':>7} {'figs':>4} {'drawn s':>8}"
+        f" {'goal':>5}  MB by kind"
     )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -127,7 +143,8 @@ def main(quick: bool) -> None:
             if not m["figures"] and "plotly" in m["kinds"]:
                 size_ok = "PLOT"  # plotly loaded on a page without figures
             print(
-                f"{page_path:40} {m['bytes'] / 1e6:6.2f} {size_ok:>5} {m['figures']:4d}"
+                f"{page_path:40} {m['bytes'] / 1e6:6.2f} {size_ok:>5} {m['paint']:7.2f}"
+                f" {m['figures']:4d}"
                 f" {m['seconds']:8.2f} {time_ok:>5}  {kinds}"
             )
         browser.close()

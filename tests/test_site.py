@@ -123,9 +123,8 @@ def page(browser, base_url, request):
     SERVED.clear()
 
     def route(route):
-        if route.request.url.startswith(base_url) or route.request.url.startswith(
-            "data:"
-        ):
+        # data: and blob: URLs are made in the page (llmviz-figures.js runs plotly.js from a blob:)
+        if route.request.url.startswith((base_url, "data:", "blob:")):
             route.continue_()
         else:
             page.external_requests.append(route.request.url)
@@ -176,10 +175,9 @@ def _open(page, base_url: str, page_path: str) -> int:
     many figures there are."""
     page.goto(base_url + page_path, wait_until="load")
     count = page.locator(".plotly-graph-div").count()
-    if count:
+    if count:  # (plotly draws two .main-svg in each figure)
         page.wait_for_function(
-            "n => document.querySelectorAll('.plotly-graph-div.js-plotly-plot .main-svg').length >= n",
-            arg=count,
+            "() => [...document.querySelectorAll('.plotly-graph-div')].every(gd => gd.querySelector('.main-svg'))"
         )
     page.evaluate(
         "async () => { if (document.querySelector('.math')) await MathJax.startup.promise; }"
@@ -407,7 +405,11 @@ def test_page_weight(page, base_url, page_path):
     """A page transfers at most 4 MB, as the browser receives it cold; plotly.js only where there are figures."""
     figures = _open(page, base_url, page_path)
     _settle(page)
-    sizes = [(r.sizes()["responseBodySize"], r.url) for r in page.finished]
+    sizes = [
+        (r.sizes()["responseBodySize"], r.url)
+        for r in page.finished
+        if r.url.startswith(base_url)  # not the blob: that plotly.js runs from
+    ]
     total = sum(size for size, _ in sizes)
     heaviest = ", ".join(
         f"{url.rsplit('/', 1)[-1].split('?')[0]} {size / 1e6:.2f} MB"
