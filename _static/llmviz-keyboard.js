@@ -28,7 +28,7 @@
           tabindex: "0",
           role: "slider",
           focusable: "true",
-          "aria-label": (name || "slider") + (title ? " (" + title.replace(/<[^>]*>/g, "") + ")" : ""),
+          "aria-label": (name || "slider") + (title ? " (" + title.replace(/<br\s*\/?>/gi, " ").replace(/<[^>]*>/g, "") + ")" : ""),
           "aria-valuemin": "0",
           "aria-valuemax": String(slider.steps.length - 1),
           "aria-valuenow": String(active),
