@@ -252,3 +252,13 @@ def test_the_beam_step_keeps_the_best_num_beams(beams, vocab, seed, data):
         assert f"{totals[i].item():.2f}".replace("-", "−") in text
     shown = sum(k_.startswith("cand") for k_ in fig.boxes)
     assert beams * min(per_beam, vocab) <= shown <= 13
+
+
+def test_the_intro_page_draws_the_model_and_its_links_resolve_from_there():
+    intro = (ROOT / "book" / "intro.md").read_text(encoding="utf-8")
+    assert re.search(r"```\{code-cell\} python\n:tags: \[remove-input\]\n(.*\n)*?"
+                     r"viz\.model_diagram\(\)\n```", intro)  # fmt: skip
+    page = ROOT / "book" / "intro.md"  # built as book/intro.html, beside the .md
+    for name in written_chapters():
+        target = (page.parent / "../notebooks" / f"{name}.ipynb").resolve()
+        assert target.exists(), target

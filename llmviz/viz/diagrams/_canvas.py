@@ -106,6 +106,7 @@ class Canvas:
             name=name, x=x, y=y, xref="x", yref="y", text=text, showarrow=False,
             font=dict(size=size), align=align, opacity=opacity,
             xanchor={"center": "center", "left": "left", "right": "right"}[align],
+            captureevents="<a " in text,  # else the plot's drag layer takes the click
         ))  # fmt: skip
 
     def arrow(self, start: str, end: str, label: str | None = None,
