@@ -68,7 +68,7 @@ def model_diagram(base: str = "../notebooks/") -> go.Figure:
         (276, "ffn", f"<b>FFN</b> {link(5)}<br>or <b>MoE</b> {link(7)}"),
     ]):  # fmt: skip
         c.box(f"norm{row}", left[0], y, left[1], 44, f"<b>Norm</b><br>{link(5)}",
-              coming, muted=True)  # fmt: skip
+              coming, muted=True, size=11)  # fmt: skip
         c.box(part, main[0], y, main[1], 44, text, written)
         c.arrow(f"norm{row}", part)
     c.box("logits", main[0], 366, main[1], 44,
