@@ -443,10 +443,10 @@ def _chapter_markdown() -> str:
 
 
 def test_the_causal_window_is_credited_to_mistral_not_longformer():
-    sliding = next(
-        cell
-        for cell in _chapter_markdown().split("\n")
-        if cell.startswith("**Sliding window**")
+    sliding = next(  # a paragraph, or an item of the gallery's list
+        line.removeprefix("- ")
+        for line in _chapter_markdown().split("\n")
+        if line.removeprefix("- ").startswith("**Sliding window**")
     )
     assert sliding.startswith("**Sliding window** {footcite}`jiang2023mistral`:")
     paragraph = _chapter_markdown().split("**Sliding window**")[1].split("\n\n")[0]
