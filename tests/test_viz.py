@@ -219,3 +219,11 @@ def test_small_multiples_never_shows_a_scale_or_legend_a_panel_hid():
         {"a": hidden, "b": viz.heatmap(torch.rand(3, 3))}, "two maps"
     )
     assert not fig.data[0].showscale
+
+
+def test_small_multiples_keeps_square_cells_and_hides_empty_cells():
+    square = viz.heatmap(torch.rand(3, 3))
+    square.update_yaxes(scaleanchor="x")
+    fig = viz.small_multiples({"a": square, "b": square, "c": square}, "three", cols=2)
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis3.scaleanchor == "x3"
+    assert fig.layout.xaxis4.visible is False and fig.layout.yaxis4.visible is False

@@ -83,5 +83,19 @@ def small_multiples(
             fig.add_trace(trace, row=row + 1, col=col + 1)
         fig.update_xaxes(_axis(panel.layout.xaxis), row=row + 1, col=col + 1)
         fig.update_yaxes(_axis(panel.layout.yaxis), row=row + 1, col=col + 1)
+        _keep_aspect(fig.get_subplot(row + 1, col + 1), panel.layout)
+    for index in range(len(panels), rows * cols):  # the empty cells of the last row
+        empty = fig.get_subplot(index // cols + 1, index % cols + 1)
+        empty.xaxis.visible = empty.yaxis.visible = False
     style(fig, title, height=rows * row_height + 90, top=90)
     return fig
+
+
+def _keep_aspect(subplot, layout: go.Layout) -> None:
+    """A panel with square cells (y scaled to x, or x to y) keeps them in the grid."""
+    x_id = subplot.xaxis.plotly_name.replace("axis", "")
+    y_id = subplot.yaxis.plotly_name.replace("axis", "")
+    if layout.yaxis.scaleanchor == "x":
+        subplot.yaxis.scaleanchor = x_id
+    if layout.xaxis.scaleanchor == "y":
+        subplot.xaxis.scaleanchor = y_id
