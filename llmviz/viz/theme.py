@@ -44,12 +44,23 @@ def style(
         raise TypeError(f"title must be a str or None, got {type(title).__name__}")
     check_int("height", height, minimum=1, maximum=100_000)
     check_int("top", top, minimum=0, maximum=100_000)
+    # Plotly anchors a title of several lines (<br>) by its first line and sets the
+    # others above it, out of the figure, unless the pad leaves room: measured, 14 px.
+    lines = title.count("<br>") + 1 if title else 1
     fig.update_layout(
-        title=dict(text=title, x=0.5, xanchor="center", y=0.98, yanchor="top")
+        title=dict(
+            text=title,
+            x=0.5,
+            xanchor="center",
+            yref="container",
+            y=1,
+            yanchor="top",
+            pad=dict(t=12 if lines == 1 else 26),
+        )
         if title
         else None,
         height=height,
-        margin=dict(l=60, r=30, t=top if title else 30, b=50),
+        margin=dict(l=60, r=30, t=top + 22 * (lines - 1) if title else 30, b=50),
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
         font=dict(color=LIGHT["font"], size=13, family=FONT_FAMILY),
