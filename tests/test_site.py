@@ -466,7 +466,8 @@ def test_first_figure_within_three_screens(page, base_url, page_path):
 
 
 _HEIGHTS = """() => {
-    const h = element => element.getBoundingClientRect().height;  // 0 inside a folded <details>
+    // Chromium still lays out the content of a closed <details>: count only what is shown
+    const h = element => element.checkVisibility() ? element.getBoundingClientRect().height : 0;
     let code = 0, printed = 0, figures = 0;
     document.querySelectorAll('div.cell_input').forEach(cell => { code += h(cell); });
     document.querySelectorAll('div.cell_output > *').forEach(block => {
