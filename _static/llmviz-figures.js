@@ -74,6 +74,16 @@
     return templates[key];
   }
 
+  // A link in an annotation (the model diagram's chapters) is SVG that plotly redraws on a click, so the browser
+  // never follows it: follow it here.
+  function followLinks(gd) {
+    gd.on("plotly_clickannotation", function (event) {
+      const link = /<a href=["']([^"']+)["']/.exec((event.annotation || {}).text || "");
+      if (link) window.location.href = new URL(link[1], window.location.href).href;
+    });
+    return gd;
+  }
+
   function draw(source) {
     const div = document.getElementById(source.dataset.for);
     return new Promise(function (resolve) {
@@ -81,7 +91,7 @@
       if (figure.template) figure.layout.template = template(figure.template);
       delete figure.template;
       if (window.llmvizTheme) window.llmvizTheme.colour(figure.layout);
-      resolve(window.Plotly.newPlot(div, figure));
+      resolve(window.Plotly.newPlot(div, figure).then(followLinks));
     }).catch(function (error) {
       console.error("llmviz: figure " + source.dataset.for + " was not drawn: " + error);
     });
