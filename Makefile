@@ -25,14 +25,14 @@ $(WIDGETS7)/.installed: $(INSTALLED)
 		ipywidgets==7.7.1 widgetsnbextension==3.6.1 jupyterlab_widgets==1.1.1 ipython_genutils==0.2.0
 	touch $@
 
-# Built-site assets made from installed packages by tools/site_assets.py: plotly.js gzip-compressed, which
+# Built-site assets made from installed packages by book/site_assets.py: plotly.js gzip-compressed, which
 # _static/llmviz-figures.js loads on pages with figures only, and MathJax's components and fonts. They go in
 # _site_assets/ (copied to the site's root), not _static/, whose every .js jupyter-book adds to every page.
-_site_assets/plotly/plotly.min.js.gz: $(INSTALLED) tools/site_assets.py
-	$(BIN)/python tools/site_assets.py plotly $(@D)
+_site_assets/plotly/plotly.min.js.gz: $(INSTALLED) book/site_assets.py
+	$(BIN)/python book/site_assets.py plotly $(@D)
 
-_site_assets/mathjax/startup.js: $(INSTALLED) tools/site_assets.py _config.yml
-	$(BIN)/python tools/site_assets.py mathjax $(@D)
+_site_assets/mathjax/startup.js: $(INSTALLED) book/site_assets.py _config.yml
+	$(BIN)/python book/site_assets.py mathjax $(@D)
 
 # The book's execution cache keys on each notebook's code only, so a change to llmviz must clear it.
 _build/.llmviz-sources: $(shell find llmviz -name '*.py')
@@ -46,7 +46,7 @@ site: $(INSTALLED) _site_assets/plotly/plotly.min.js.gz _site_assets/mathjax/sta
 	rm -f _static/plotly.min.js _build/html/_static/plotly.min.js
 	LLMVIZ_BOOK=1 $(BIN)/jupyter-book build -W -n --keep-going .
 	cp _static/* _build/html/_static/
-	$(BIN)/python tools/site_assets.py fontawesome _build/html
+	$(BIN)/python book/site_assets.py fontawesome _build/html
 	$(MAKE) --no-print-directory fonts
 
 # The CJK and emoji fonts the pages use, cut from Debian's packages (fetched and unpacked into _build/fonts-src, not
@@ -69,7 +69,7 @@ serve:
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check llmviz tests benchmarks
+	$(BIN)/ruff format --check llmviz tests benchmarks $(wildcard book/*.py book/_ext/*.py)
 
 unit: $(INSTALLED) $(WIDGETS7)/.installed
 	$(BIN)/pytest -m "not site" --doctest-modules llmviz tests

@@ -1,8 +1,8 @@
 """The website's heavy assets, made at build time from installed packages (offline).
 
-    python tools/site_assets.py plotly _site_assets/plotly    # before the build
-    python tools/site_assets.py mathjax _site_assets/mathjax  # (`make site` runs them)
-    python tools/site_assets.py fontawesome _build/html       # after it
+    python book/site_assets.py plotly _site_assets/plotly    # before the build
+    python book/site_assets.py mathjax _site_assets/mathjax  # (`make site` runs them)
+    python book/site_assets.py fontawesome _build/html       # after it
 
 - plotly: plotly.min.js gzip-compressed (4.8 MB -> 1.5 MB), which
   _static/llmviz-figures.js fetches and decompresses on pages with figures, and the
