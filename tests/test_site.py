@@ -509,3 +509,72 @@ def test_figures_have_titles_and_axis_titles(page, base_url, page_path):
         if not f["title"] or f["untitled"]
     ]
     assert problems == [], f"{page_path}: " + "; ".join(problems)
+
+
+def _glossary_ids() -> dict[str, str]:
+    """Each glossary term's text -> its anchor on the built glossary page."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(
+        (SITE / "book" / "glossary.html").read_text(encoding="utf-8"), "html.parser"
+    )
+    return {
+        dt.get_text(" ", strip=True).rstrip("#¶").strip(): dt["id"]
+        for dt in soup.select("dt[id^=term-]")
+    }
+
+
+@pytest.mark.parametrize("page_path", CHAPTERS)
+def test_glossary_terms_used_in_the_prose_link_to_the_glossary(page_path):
+    """Every glossary term the chapter's prose uses links to its entry (the first use, by book/_ext/llmviz_book.py)."""
+    import sys
+
+    from bs4 import BeautifulSoup
+
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import llmviz_book
+
+    aliases = llmviz_book.glossary_terms(
+        (ROOT / "book" / "glossary.md").read_text(encoding="utf-8")
+    )
+    ids = _glossary_ids()
+    soup = BeautifulSoup((SITE / page_path).read_text(encoding="utf-8"), "html.parser")
+    article = soup.select_one("article") or soup
+    linked = {
+        a["href"].split("#", 1)[1]
+        for a in article.select('a[href*="glossary.html#term-"]')
+    }
+    skipped = "code, .cell_output, pre, .math, h1, h2, h3, h4, aside, .footnote"
+    for element in article.select(skipped):  # as the extension skips them
+        element.decompose()
+    prose = " ".join(p.get_text(" ") for p in article.select("p"))
+    used = set()
+    for alias in sorted(
+        aliases, key=len, reverse=True
+    ):  # BPE in "byte-level BPE" is that term
+        prose, found = llmviz_book._pattern(alias).subn(" ", prose)
+        used |= {aliases[alias]} if found else set()
+    assert used, f"{page_path} uses no glossary term: is the glossary read?"
+    missing = sorted(term for term in used if ids[term] not in linked)
+    assert missing == [], (
+        f"{page_path} uses these glossary terms without a link: {missing}"
+    )
+
+
+def test_the_model_diagram_links_to_the_chapters(page, base_url):
+    """A click on a chapter in the intro's whole-model diagram opens that chapter."""
+    assert _open(page, base_url, "book/intro.html"), "the intro page has no figure"
+    link = page.locator(".plotly-graph-div .annotation a", has_text="chapter 3").first
+    box = (
+        link.bounding_box()
+    )  # a reader's click: the annotation's box takes it, as plotly draws it
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    for _ in range(
+        100
+    ):  # the URL, whichever navigation (the SVG link's or llmviz-figures.js's) gets there
+        if page.url.endswith("/notebooks/03_attention.html"):
+            break
+        page.wait_for_timeout(100)
+    assert page.url.endswith("/notebooks/03_attention.html"), (
+        f"the click left the reader on {page.url}"
+    )
