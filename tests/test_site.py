@@ -427,6 +427,9 @@ def test_page_weight(page, base_url, page_path):
     assert total <= MAX_BYTES, (
         f"{page_path} transfers {total / 1e6:.2f} MB > {MAX_BYTES / 1e6:.0f} MB: {heaviest}"
     )
+    figures = (
+        figures or page.locator(".plotly-graph-div").count()
+    )  # index.html redirects to the intro
     if not figures:
         plotly = [url for url in page.requested if "plotly" in url.lower()]
         assert plotly == [], f"{page_path} has no figure but requested {plotly}"
