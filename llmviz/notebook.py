@@ -115,6 +115,14 @@ def show_source(obj: Any) -> SourceCode:
     return SourceCode(name, location, "".join(lines))
 
 
+class MaxError(float):
+    """The largest difference a reference check found. The printed line says it, so a
+    notebook does not echo it when the check ends a cell."""
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
 def reference_check(
     name: str, ours: Any, reference: Any, atol: float = 1e-5, rtol: float = 0.0
 ) -> float:
@@ -172,4 +180,4 @@ def reference_check(
     if exact and error != 0 or not exact and bool((difference > limit).any()):
         raise AssertionError(f"differs from {name}: max error {error:.1g}")
     print(f"✓ equals {name} " + ("exactly" if exact else f"(max error {error:.1g})"))
-    return error
+    return MaxError(error)

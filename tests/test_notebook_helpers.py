@@ -235,3 +235,17 @@ def test_reference_check_fails_when_they_differ(capsys, ours, reference, atol, r
 def test_reference_check_accepts_within_the_relative_tolerance(capsys):
     llmviz.reference_check("ref", [100.0], [100.05], atol=0.0, rtol=1e-3)
     assert capsys.readouterr().out.startswith("✓ equals ref")
+
+
+def test_reference_check_does_not_echo_its_error_when_it_ends_a_cell():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    result = shell.run_cell(
+        "import llmviz\nllmviz.reference_check('ref', [1.0], [1.0])"
+    )
+    assert (
+        result.success and result.result == 0.0
+    )  # the value is there for code that wants it
+    formatted, _ = shell.display_formatter.format(result.result)
+    assert formatted == {}  # and nothing is shown under the ✓ line
