@@ -346,5 +346,6 @@ def test_the_chapter_names_the_orders_in_words():
     # It printed "notes order keeps 4 words" before: an internal label.
     cell = next(s for s in code_cells(CHAPTER) if "order=order" in s)
     assert "ORDER_NAMES[order]" in cell
-    printed = [line for line in cell.splitlines() if "print(" in line]  # the figure names them
+    # the figure's legend names them; a print must not show an internal label
+    printed = [line for line in cell.splitlines() if "print(" in line]
     assert not any("{order" in line for line in printed)
