@@ -174,6 +174,9 @@ def _open(page, base_url: str, page_path: str) -> int:
     """Load the page, wait until every plotly figure has rendered and MathJax has typeset the page, and return how
     many figures there are."""
     page.goto(base_url + page_path, wait_until="load")
+    if 'http-equiv="Refresh"' in (SITE / page_path).read_text(encoding="utf-8"):
+        # index.html only redirects: wait for the page it leads to, not a race with it
+        page.wait_for_url(lambda url: not url.endswith(page_path), wait_until="load")
     count = page.locator(".plotly-graph-div").count()
     if count:  # (plotly draws two .main-svg in each figure)
         page.wait_for_function(
