@@ -87,7 +87,7 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null; }
 
 site-test: site browser
-	$(BIN)/pytest -m site tests/test_site.py tests/test_site_fonts.py
+	$(BIN)/pytest -m site tests/test_site.py tests/test_site_pages.py tests/test_site_fonts.py
 
 test: lint unit notebooks site-test
 

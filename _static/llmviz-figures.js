@@ -4,7 +4,8 @@
 // plotly.js (4.8 MB) is served gzip-compressed (1.5 MB) from the site's plotly/ folder, decompressed with the browser's
 // DecompressionStream, then run from a blob: URL (parsed off the main thread); a browser without DecompressionStream,
 // or a failed fetch, loads the plain plotly.min.js beside it. Nothing here blocks the first paint: plotly.js is fetched
-// once the parser meets the first figure, and the figures are drawn, one per task, once the page is parsed.
+// once the parser meets the first figure, and the figures are drawn once the page is parsed, one per task, nearest
+// the reader first (drawAll).
 (function () {
   "use strict";
   const here = document.currentScript ? document.currentScript.src : document.baseURI;
@@ -57,12 +58,6 @@
       .catch(plain);
   }
 
-  function nextTask() {
-    return new Promise(function (resolve) {
-      setTimeout(resolve, 0);
-    });
-  }
-
   // plotly's template (its look, 6.5 kB) is written once per page, in <script class="llmviz-template" data-key=...>
   const templates = {};
   function template(key) {
@@ -107,20 +102,78 @@
     return plotly;
   }
 
+  // A page holds up to ~20 figures at ~0.1 s each, so they are drawn nearest the reader first: a figure on screen, or
+  // within half a screen of it, as soon as plotly.js is there (the one nearest the middle of the screen first); the
+  // others one per idle moment, in page order, so that a reader who scrolls or jumps down finds them drawn. Each
+  // drawing is marked with its div's id (benchmarks/bench_site.py times the figures on screen from these marks).
   function drawAll() {
-    const sources = Array.from(document.querySelectorAll("script.llmviz-figure"));
-    if (!sources.length) return;
+    const waiting = new Map(); // div -> the JSON it is drawn from
+    document.querySelectorAll("script.llmviz-figure").forEach(function (source) {
+      const div = document.getElementById(source.dataset.for);
+      if (div) waiting.set(div, source);
+    });
+    if (!waiting.size) return;
+    const near = new Set();
+    const watch = new IntersectionObserver(
+      function (entries) {
+        entries.forEach(function (entry) {
+          if (entry.isIntersecting) near.add(entry.target);
+          else near.delete(entry.target);
+        });
+        pump();
+      },
+      { rootMargin: "50% 0px" },
+    );
+    waiting.forEach(function (_, div) {
+      watch.observe(div);
+    });
+    const idle = window.requestIdleCallback || function (run) {
+      return setTimeout(run, 100);
+    };
+    let busy = false;
+    let idleAsked = false;
+
+    function nearest() {
+      let best = null;
+      let distance = Infinity;
+      near.forEach(function (div) {
+        const box = div.getBoundingClientRect();
+        const d = Math.abs(box.top + box.height / 2 - window.innerHeight / 2);
+        if (d < distance) {
+          best = div;
+          distance = d;
+        }
+      });
+      return best;
+    }
+
+    function drawOne(div) {
+      const source = waiting.get(div);
+      waiting.delete(div);
+      near.delete(div);
+      watch.unobserve(div);
+      busy = true;
+      draw(source).then(function () {
+        performance.mark("llmviz: figure drawn", { detail: div.id });
+        busy = false;
+        setTimeout(pump, 0); // one figure per task: the page stays responsive
+      });
+    }
+
+    function pump() {
+      if (busy || !waiting.size || !window.Plotly) return;
+      const div = nearest();
+      if (div) return drawOne(div);
+      if (idleAsked) return;
+      idleAsked = true;
+      idle(function () {
+        idleAsked = false;
+        if (!busy && waiting.size) drawOne(nearest() || waiting.keys().next().value);
+      });
+    }
+
     startPlotly()
-      .then(function () {
-        return sources.reduce(function (previous, source) {
-          return previous.then(function () {
-            return draw(source).then(function () {
-              performance.mark("llmviz: figure drawn");
-              return nextTask();
-            });
-          });
-        }, Promise.resolve());
-      })
+      .then(pump)
       .catch(function (error) {
         console.error("llmviz: plotly.js did not load: " + error);
       });
