@@ -89,6 +89,7 @@ CASES = [
             "zmax": 1.0,
             "colorscale": "Viridis",
             "show_scale": True,
+            "scale_title": "weight",
         },  # fmt: skip
         {
             "z": ARRAY(2, gaps=True),
@@ -101,6 +102,7 @@ CASES = [
             "zmax": BOTH(RANGE_END, VALUES(("below zmin", -1.0))),
             "colorscale": VALUES(("int", 3), ("bogus name", "bogus")),
             "show_scale": BOOL(),
+            "scale_title": TEXT(none=True),
         },
     ),
     Case(
@@ -247,6 +249,15 @@ CASES = [
             "title": TITLE,
             "height": INT(1, 100_000),
             "top": INT(0, 100_000),
+        },
+    ),
+    Case(
+        "llmviz.viz.legend_above",
+        viz.legend_above,
+        lambda: {"fig": viz.bars([1, 2]), "rows": 2},
+        {
+            "fig": VALUES(("None", None), ("dict", {"data": []}), ("int", 3)),
+            "rows": INT(1, 20),
         },
     ),
     Case(

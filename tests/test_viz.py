@@ -227,3 +227,20 @@ def test_small_multiples_keeps_square_cells_and_hides_empty_cells():
     fig = viz.small_multiples({"a": square, "b": square, "c": square}, "three", cols=2)
     assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis3.scaleanchor == "x3"
     assert fig.layout.xaxis4.visible is False and fig.layout.yaxis4.visible is False
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_legend_above_keeps_the_plot_height_and_sits_between_title_and_plot(rows):
+    fig = viz.lines([0, 1], {"a": [1, 2], "b": [2, 1]}, title="two lines")
+    before = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+    viz.legend_above(fig, rows=rows)
+    after = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+    assert after == before  # the legend's room is added, not taken from the plot
+    assert fig.layout.legend.orientation == "h"
+    assert fig.layout.legend.y > 1 and fig.layout.legend.yanchor == "bottom"
+
+
+def test_heatmap_names_its_colour_bar():
+    fig = viz.heatmap([[0.2, 0.8]], scale_title="weight")
+    assert fig.data[0].colorbar.title.text == "weight"
+    assert viz.heatmap([[0.2, 0.8]]).data[0].colorbar.title.text is None

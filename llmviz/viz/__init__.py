@@ -14,7 +14,7 @@ from llmviz.viz.figures import bars, heatmap, lines, mask_heatmap, vectors
 from llmviz.viz.grid import small_multiples
 from llmviz.viz.lattice import lattice_figure, nbest_figure
 from llmviz.viz.slider import slider_figure
-from llmviz.viz.theme import COLORS, DARK, LIGHT, style
+from llmviz.viz.theme import COLORS, DARK, LIGHT, legend_above, style
 from llmviz.viz.tokens import token_boundaries
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "gqa_diagram",
     "heatmap",
     "lattice_figure",
+    "legend_above",
     "lines",
     "mask_heatmap",
     "mla_diagram",

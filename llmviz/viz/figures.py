@@ -26,9 +26,10 @@ def heatmap(
     zmax: float | None = None,
     colorscale: Any = SEQUENTIAL,
     show_scale: bool = True,
+    scale_title: str | None = None,
 ) -> go.Figure:
     """A matrix with row 0 at the top, as matrices are written (weights, masks).
-    NaN entries are left blank."""
+    NaN entries are left blank; ``scale_title`` names what the colour bar measures."""
     z = _array(z, "z", 2, gaps=True)
     x = _labels(x_labels, "x_labels", z.shape[1])
     y = _labels(y_labels, "y_labels", z.shape[0])
@@ -37,6 +38,7 @@ def heatmap(
     _text("y_title", y_title)
     _bounds(("zmin", "zmax"), zmin, zmax)
     _flag("show_scale", show_scale)
+    _text("scale_title", scale_title, none=True)
     hover = f"{y_title} %{{y}}<br>{x_title} %{{x}}<br>%{{z:.3g}}<extra></extra>"
     fig = go.Figure(
         go.Heatmap(
@@ -47,6 +49,9 @@ def heatmap(
             zmax=zmax,
             colorscale=colorscale,
             showscale=show_scale,
+            colorbar=dict(title=dict(text=scale_title, side="right"))
+            if scale_title
+            else None,
             xgap=1,
             ygap=1,
             hovertemplate=hover,

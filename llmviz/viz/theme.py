@@ -71,3 +71,27 @@ def style(
     fig.update_xaxes(linecolor=LIGHT["grid"], **lines)
     fig.update_yaxes(linecolor=LIGHT["grid"], **lines)
     return fig
+
+
+def legend_above(fig: go.Figure, rows: int = 1) -> go.Figure:
+    """Put ``fig``'s legend in a row between its title and its plot, in place.
+
+    A legend at the right takes a phone's width from the plot; above it, the plot keeps
+    it. ``rows`` is how many rows the legend needs on a phone: the figure grows by the
+    room it takes, so the plot keeps its height.
+
+    >>> fig = legend_above(style(go.Figure(), "t", height=300), rows=2)
+    >>> fig.layout.legend.orientation, fig.layout.height, fig.layout.margin.t
+    ('h', 354, 114)
+    """
+    if not isinstance(fig, go.Figure):
+        raise TypeError(f"fig must be a plotly go.Figure, got {type(fig).__name__}")
+    check_int("rows", rows, minimum=1, maximum=20)
+    room = 10 + 22 * rows
+    top = fig.layout.margin.t if fig.layout.margin.t is not None else 60
+    height = fig.layout.height if fig.layout.height is not None else 380
+    return fig.update_layout(
+        legend=dict(orientation="h", x=0, xanchor="left", y=1.02, yanchor="bottom"),
+        margin_t=top + room,
+        height=height + room,
+    )
