@@ -59,20 +59,11 @@ def pages(site: Path) -> list[str]:
     return sorted(found, key=lambda p: (p.startswith("notebooks/"), p))
 
 
-def measure(browser, base_url: str, page_path: str) -> dict:
-    """Open one page cold; its transfer in bytes, by kind, its figure count and seconds to figures drawn."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
+def _cold_page(browser, base_url: str):
+    """A page in a new context (nothing cached) whose requests never leave the site (the site tests fail a page that
+    asks; a stray request would hang)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    requests, pending = [], set()
-    page.on("request", lambda request: pending.add(request))
-    page.on("requestfailed", lambda request: pending.discard(request))
-    page.on(
-        "requestfinished",
-        lambda request: (requests.append(request), pending.discard(request)),
-    )
-    # nothing leaves the site (the site tests fail a page that asks): a stray request would hang networkidle
     page.route(
         "**/*",
         lambda route: (
@@ -80,6 +71,21 @@ def measure(browser, base_url: str, page_path: str) -> dict:
             if route.request.url.startswith((base_url, "blob:"))
             else route.abort()
         ),
+    )
+    return context, page
+
+
+def measure(browser, base_url: str, page_path: str) -> dict:
+    """Open one page cold; its transfer in bytes, by kind, its figure count and seconds to figures drawn."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    context, page = _cold_page(browser, base_url)
+    requests, pending = [], set()
+    page.on("request", lambda request: pending.add(request))
+    page.on("requestfailed", lambda request: pending.discard(request))
+    page.on(
+        "requestfinished",
+        lambda request: (requests.append(request), pending.discard(request)),
     )
     page.goto(base_url + page_path, wait_until="load")
     figures = page.locator(".plotly-graph-div").count()
@@ -124,16 +130,7 @@ def measure(browser, base_url: str, page_path: str) -> dict:
 
 def jump(browser, base_url: str, page_path: str) -> float:
     """Seconds from a cold navigation to the page's last figure drawn, its reader having jumped to it at once."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.route(
-        "**/*",
-        lambda route: (
-            route.continue_()
-            if route.request.url.startswith((base_url, "blob:"))
-            else route.abort()
-        ),
-    )
+    context, page = _cold_page(browser, base_url)
     page.add_init_script(JUMP_TO_LAST)
     page.goto(base_url + page_path, wait_until="domcontentloaded")
     seconds = page.wait_for_function(LAST_DRAWN, polling="raf").json_value() / 1e3
