@@ -59,9 +59,11 @@ def relative_positions(q_len: int, kv_len: int, max_relative_position: int) -> T
     return relative_distances(q_len, kv_len).clamp(-k, k) + k
 
 
-def _check_shaw(q: Tensor, k: Tensor, relative_keys: Tensor) -> None:
+def _check_shaw(
+    q: Tensor, k: Tensor, relative_keys: Tensor, max_relative_position: int
+) -> None:
     """q (..., T_q, d) and k (..., T_k, d) with the same leading dimensions and
-    T_q <= T_k; relative_keys a table of width d (its rows are checked later)."""
+    T_q <= T_k; relative_keys (2·max_relative_position + 1, d)."""
     check_tensor("q", q, ranks=(2, 3, 4))
     check_rank_of("k", k, "q", q)
     check_tensor("relative_keys", relative_keys, ranks=(2,))
@@ -74,6 +76,12 @@ def _check_shaw(q: Tensor, k: Tensor, relative_keys: Tensor) -> None:
         raise ValueError(
             f"q must have at most as many positions as k (queries are the last "
             f"T_q keys), got q {tuple(q.shape)} and k {tuple(k.shape)}"
+        )
+    max_k = check_int("max_relative_position", max_relative_position, minimum=0)
+    if relative_keys.shape != (2 * max_k + 1, q.shape[-1]):
+        raise ValueError(
+            f"relative_keys must be (2·max_relative_position + 1, d) = "
+            f"{(2 * max_k + 1, q.shape[-1])}, got {tuple(relative_keys.shape)}"
         )
 
 
@@ -89,19 +97,12 @@ def shaw_scores(
     >>> shaw_scores(torch.ones(2, 4), torch.ones(3, 4), torch.zeros(3, 4), 1).shape
     torch.Size([2, 3])
     """
-    _check_shaw(q, k, relative_keys)
-    d = q.shape[-1]
-    max_k = check_int("max_relative_position", max_relative_position, minimum=0)
-    if relative_keys.shape != (2 * max_k + 1, d):
-        raise ValueError(
-            f"relative_keys must be (2·max_relative_position + 1, d) = "
-            f"{(2 * max_k + 1, d)}, got {tuple(relative_keys.shape)}"
-        )
+    _check_shaw(q, k, relative_keys, max_relative_position)  # shapes must agree
     index = relative_positions(q.shape[-2], k.shape[-2], max_relative_position)
     a_key = relative_keys[index]  # (T_q, T_k, d): a^K for each pair
     content = q @ k.transpose(-2, -1)  # (..., T_q, T_k)
     position = torch.einsum("...id,ijd->...ij", q, a_key)  # (..., T_q, T_k)
-    return (content + position) / math.sqrt(d)
+    return (content + position) / math.sqrt(q.shape[-1])
 
 
 def _check_transformer_xl(
