@@ -73,6 +73,18 @@ def flex_attention(
     >>> flex_attention(q, k, v, mask_mod=lambda b, h, i, j: j <= i).shape
     torch.Size([1, 1, 3, 2])
     """
+    _check_inputs(query, key, value)
+    batch = query.shape[:2]
+    mask = None
+    if mask_mod is not None:
+        mask = block_mask(mask_mod, query.shape[2], key.shape[2], *batch)
+    with warnings.catch_warnings():  # eager mode warns that it is unfused: we know
+        warnings.filterwarnings("ignore", message=".*called without torch.compile.*")
+        return _flex.flex_attention(query, key, value, block_mask=mask)
+
+
+def _check_inputs(query: Tensor, key: Tensor, value: Tensor) -> None:
+    """Three (B, H, T, D) tensors with the same batch and heads."""
     if value is None:  # required here, unlike in the helper
         check_tensor("value", value)
     check_attention_inputs(query, key, value, ranks=(4,))
@@ -81,10 +93,3 @@ def flex_attention(
             "query, key and value must have the same batch and heads (dims 0 and 1), "
             f"got {tuple(query.shape)}, {tuple(key.shape)} and {tuple(value.shape)}"
         )
-    batch = query.shape[:2]
-    mask = None
-    if mask_mod is not None:
-        mask = block_mask(mask_mod, query.shape[2], key.shape[2], *batch)
-    with warnings.catch_warnings():  # eager mode warns that it is unfused: we know
-        warnings.filterwarnings("ignore", message=".*called without torch.compile.*")
-        return _flex.flex_attention(query, key, value, block_mask=mask)

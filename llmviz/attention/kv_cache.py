@@ -56,6 +56,7 @@ class KVCache:
     def _update(
         self, layer_idx: int, key: Tensor, value: Tensor
     ) -> tuple[Tensor, Tensor]:
+        """``update`` once its arguments are checked: append along the tokens."""
         if layer_idx in self.keys:
             _check_like("key", key, self.keys[layer_idx])
             _check_like("value", value, self.values[layer_idx])

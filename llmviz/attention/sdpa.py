@@ -84,6 +84,7 @@ def _weights(
     is_causal: bool,
     scale: float | None,
 ) -> Tensor:
+    """``attention_weights`` without the checks: the scores, the mask, the softmax."""
     if scale is None:
         scale = 1.0 / math.sqrt(query.shape[-1])
     scores = query @ key.transpose(-2, -1) * scale  # (..., q_len, kv_len)

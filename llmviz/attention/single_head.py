@@ -45,16 +45,23 @@ class SingleHeadAttention(nn.Module):
     ) -> tuple[Tensor, Tensor]:
         """x (B, T_q, hidden_size), context (B, T_kv, context_size) or None
         -> output (B, T_q, head_dim), weights (B, T_q, T_kv)."""
-        dtype = self.q_proj.weight.dtype
-        check_hidden("x", x, self.q_proj.in_features, dtype)
         source = x if context is None else context
-        check_hidden("context", source, self.k_proj.in_features, dtype, "context_size")
-        if source.shape[0] != x.shape[0]:
-            raise ValueError(
-                f"context must have the batch size of x, {x.shape[0]}, got shape "
-                f"{tuple(source.shape)}"
-            )
-        check_mask(attn_mask, False, (x.shape[0],), x.shape[1], source.shape[1], dtype)
+        _check_inputs(self, x, source, attn_mask)
         q = self.q_proj(x)  # (B, T_q, D)
         k, v = self.k_proj(source), self.v_proj(source)  # (B, T_kv, D)
         return attend(q, k, v, attn_mask=attn_mask, return_weights=True)
+
+
+def _check_inputs(
+    head: SingleHeadAttention, x: Tensor, source: Tensor, attn_mask: Tensor | None
+) -> None:
+    """x and the source of keys and values fit the projections and each other."""
+    dtype = head.q_proj.weight.dtype
+    check_hidden("x", x, head.q_proj.in_features, dtype)
+    check_hidden("context", source, head.k_proj.in_features, dtype, "context_size")
+    if source.shape[0] != x.shape[0]:
+        raise ValueError(
+            f"context must have the batch size of x, {x.shape[0]}, got shape "
+            f"{tuple(source.shape)}"
+        )
+    check_mask(attn_mask, False, (x.shape[0],), x.shape[1], source.shape[1], dtype)
