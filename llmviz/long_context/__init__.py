@@ -1,0 +1,28 @@
+"""Chapter 4, long-context attention: linear attention and its feature maps,
+FlashAttention's online softmax over key tiles and the split-KV merge, LongLoRA's
+shifted sparse attention (S2-Attn) and MoBA's block gating, each reducible to dense
+masked attention."""
+
+from llmviz.long_context.features import (
+    FEATURE_MAPS,
+    elu_features,
+    polynomial_features,
+    rbf_features,
+)
+from llmviz.long_context.linear import (
+    chunked_linear_attention,
+    linear_attention,
+    linear_attention_weights,
+    softmax_linear_attention,
+)
+
+__all__ = [
+    "FEATURE_MAPS",
+    "chunked_linear_attention",
+    "elu_features",
+    "linear_attention",
+    "linear_attention_weights",
+    "polynomial_features",
+    "rbf_features",
+    "softmax_linear_attention",
+]

@@ -1,0 +1,162 @@
+"""Linear attention: a kernel φ(q)·φ(k) in place of exp(q·k/√d), so that the product
+can be reassociated [katharopoulos2020transformers]:
+
+    out_i = φ(q_i)ᵀ (Σ_j φ(k_j) v_jᵀ) / φ(q_i)ᵀ (Σ_j φ(k_j))
+
+The sums over keys are computed once (non-causal), as prefix sums (causal: the state
+S_i = S_{i−1} + φ(k_i) v_iᵀ of an RNN), or per chunk (causal, chunked: a masked
+quadratic form inside each chunk plus the state carried from the chunks before).
+``linear_attention_weights`` is the quadratic form that all three equal: the n × n
+matrix φ(Q)φ(K)ᵀ, masked and normalised by its row sums.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from llmviz._checks import check_bool
+from llmviz.long_context._validate import (
+    check_dense,
+    check_qkv,
+    check_self_attention,
+    check_size,
+)
+from llmviz.long_context.features import apply_feature_map, resolve_feature_map
+
+
+def _features(query: Tensor, key: Tensor, feature_map: Any) -> tuple[Tensor, Tensor]:
+    phi, custom = resolve_feature_map(feature_map)
+    if not custom:
+        return phi(query), phi(key)
+    return apply_feature_map(phi, query, "query"), apply_feature_map(phi, key, "key")
+
+
+def _normalise(numerator: Tensor, denominator: Tensor) -> Tensor:
+    """numerator / denominator per row; a row whose similarities are all 0 (so is its
+    numerator, since φ ≥ 0) gives zeros, as SDPA does for a row with no key."""
+    safe = denominator.masked_fill(denominator == 0, 1).unsqueeze(-1)
+    return numerator / safe
+
+
+def linear_attention_weights(
+    query: Tensor, key: Tensor, causal: bool = False, feature_map: Any = "elu"
+) -> Tensor:
+    """The quadratic form: A = φ(Q)φ(K)ᵀ ⊙ M, each row divided by its sum, where M is
+    all ones or (``causal``) lower-triangular. Shape (..., q_len, kv_len).
+
+    >>> q, k = torch.zeros(2, 3), torch.zeros(2, 3)
+    >>> linear_attention_weights(q, k, causal=True).tolist()
+    [[1.0, 0.0], [0.5, 0.5]]
+    """
+    batch = check_qkv(query, key, None)
+    causal = check_bool("causal", causal)
+    if causal:
+        check_self_attention(query, key, "causal attention")
+    check_dense(batch, query.shape[-2], key.shape[-2])
+    phi_q, phi_k = _features(query, key, feature_map)
+    sim = phi_q @ phi_k.transpose(-2, -1)  # (..., q_len, kv_len)
+    if causal:
+        sim = sim.tril()
+    return _normalise(sim, sim.sum(-1))
+
+
+def linear_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    causal: bool = False,
+    feature_map: Any = "elu",
+) -> Tensor:
+    """Linear attention in O(n·f·d_v): the kernel form, or if causal the prefix sums.
+
+    Non-causal: φ(Q)(φ(K)ᵀV) / φ(Q)(φ(K)ᵀ1). Causal: S_i = Σ_{j≤i} φ(k_j)v_jᵀ and
+    z_i = Σ_{j≤i} φ(k_j) as cumulative sums, out_i = φ(q_i)ᵀS_i / φ(q_i)ᵀz_i.
+    ``feature_map``: "elu", "polynomial", "rbf" (see ``FEATURE_MAPS``) or a callable.
+
+    >>> q = k = torch.zeros(3, 2)
+    >>> v = torch.tensor([[3.0], [0.0], [6.0]])
+    >>> linear_attention(q, k, v, causal=True).tolist()
+    [[3.0], [1.5], [3.0]]
+    """
+    check_qkv(query, key, value)
+    causal = check_bool("causal", causal)
+    if causal:
+        check_self_attention(query, key, "causal attention")
+    phi_q, phi_k = _features(query, key, feature_map)
+    if not causal:
+        state = phi_k.transpose(-2, -1) @ value  # (..., f, d_v)
+        denominator = (phi_q @ phi_k.sum(-2).unsqueeze(-1))[..., 0]  # (..., q_len)
+        return _normalise(phi_q @ state, denominator)
+    outer = phi_k.unsqueeze(-1) * value.unsqueeze(-2)  # (..., T, f, d_v)
+    states = outer.cumsum(-3)  # S_i, (..., T, f, d_v)
+    norms = phi_k.cumsum(-2)  # z_i, (..., T, f)
+    numerator = (phi_q.unsqueeze(-2) @ states).squeeze(-2)  # (..., T, d_v)
+    return _normalise(numerator, (phi_q * norms).sum(-1))
+
+
+def chunked_linear_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    chunk_size: int = 64,
+    feature_map: Any = "elu",
+) -> Tensor:
+    """Causal linear attention by chunks of ``chunk_size`` tokens.
+
+    Inside a chunk: the masked quadratic form (φ(Q_c)φ(K_c)ᵀ ⊙ tril) V_c. From the
+    chunks before: φ(Q_c) S_{<c}, where S_{<c} = Σ_{c′<c} φ(K_c′)ᵀV_c′ is an exclusive
+    prefix sum over chunks. Matrix products instead of a token-by-token recurrence; a
+    last partial chunk is padded with zero features. Chunk size 1 is the RNN, a chunk
+    as long as the sequence the quadratic form.
+
+    >>> q = k = torch.zeros(3, 2)
+    >>> v = torch.tensor([[3.0], [0.0], [6.0]])
+    >>> chunked_linear_attention(q, k, v, chunk_size=2).tolist()
+    [[3.0], [1.5], [3.0]]
+    """
+    batch = check_qkv(query, key, value)
+    seq_len = check_self_attention(query, key, "causal attention")
+    chunk_size = min(check_size("chunk_size", chunk_size), seq_len)
+    phi_q, phi_k = _features(query, key, feature_map)
+    num_chunks = -(-seq_len // chunk_size)
+    pad = num_chunks * chunk_size - seq_len
+
+    def chunks(x: Tensor) -> Tensor:  # (..., T, e) -> (..., N, C, e)
+        x = F.pad(x.expand(*batch, *x.shape[-2:]), (0, 0, 0, pad))
+        return x.unflatten(-2, (num_chunks, chunk_size))
+
+    q_c, k_c, v_c = chunks(phi_q), chunks(phi_k), chunks(value)
+    inside = (q_c @ k_c.transpose(-2, -1)).tril()  # (..., N, C, C)
+    states = k_c.transpose(-2, -1) @ v_c  # per chunk, (..., N, f, d_v)
+    norms = k_c.sum(-2)  # per chunk, (..., N, f)
+    before = torch.cat([torch.zeros_like(states[..., :1, :, :]), states], -3)
+    before = before.cumsum(-3)[..., :-1, :, :]  # S_{<c}, (..., N, f, d_v)
+    norms_before = torch.cat([torch.zeros_like(norms[..., :1, :]), norms], -2)
+    norms_before = norms_before.cumsum(-2)[..., :-1, :]  # z_{<c}, (..., N, f)
+    numerator = inside @ v_c + q_c @ before  # (..., N, C, d_v)
+    denominator = inside.sum(-1) + (q_c @ norms_before.unsqueeze(-1))[..., 0]
+    out = _normalise(numerator, denominator).flatten(-3, -2)  # (..., N·C, d_v)
+    return out[..., :seq_len, :]
+
+
+def softmax_linear_attention(query: Tensor, key: Tensor, value: Tensor) -> Tensor:
+    """The notes' form softmax₂(Q) softmax₁(K)ᵀ V, non-causal [shen2021efficient].
+
+    Each query's features are a softmax over its d dimensions and each key feature a
+    softmax over the n positions, so every row of softmax₂(Q)softmax₁(K)ᵀ sums to 1
+    with no division. The softmax over positions mixes every key into every feature,
+    so this form has no causal version. (The notes' code then multiplies Q by d^−½,
+    after which the rows sum to d^−½, not 1.)
+
+    >>> v = torch.tensor([[1.0], [3.0]])
+    >>> softmax_linear_attention(torch.zeros(2, 4), torch.zeros(2, 4), v).tolist()
+    [[2.0], [2.0]]
+    """
+    check_qkv(query, key, value)
+    features = query.softmax(-1)  # softmax₂: over d, (..., q_len, d)
+    mixing = key.softmax(-2)  # softmax₁: over positions, (..., kv_len, d)
+    return features @ (mixing.transpose(-2, -1) @ value)  # (..., q_len, d_v)
