@@ -19,7 +19,7 @@ def tree():
 
 
 def nodes(fig):
-    """{(x, y): (status, text)} over the node traces."""
+    """{(rank, step): (status, text)} over the node traces."""
     found = {}
     for trace in fig.data[len(STATUSES) :]:
         for x, y, text in zip(trace.x, trace.y, trace.text, strict=True):
@@ -45,7 +45,7 @@ def test_one_node_per_candidate_with_its_status_and_label(tree):
     assert drawn[(0, 0)] == ("running", "prompt")
     for step, candidates in enumerate(tree, start=1):
         for rank, candidate in enumerate(candidates):
-            assert drawn[(step, -rank)] == (
+            assert drawn[(rank, step)] == (
                 candidate["status"],
                 f"t{candidate['token']}",
             )
@@ -56,9 +56,9 @@ def test_each_edge_starts_at_the_beam_it_extends(tree):
     previous = [(0, 0)]  # the prompt
     for step, candidates in enumerate(tree, start=1):
         for rank, candidate in enumerate(candidates):
-            assert ends[(step, -rank)] == previous[candidate["parent"]]
+            assert ends[(rank, step)] == previous[candidate["parent"]]
         previous = [
-            (step, -rank)
+            (rank, step)
             for rank, candidate in enumerate(candidates)
             if candidate["status"] == "running"
         ]
@@ -106,12 +106,30 @@ def test_steps_draws_the_first_steps_on_the_axes_of_the_whole_tree(tree):
         part = beam_tree_figure(tree, steps=steps)
         drawn = nodes(part)
         assert len(drawn) == 1 + sum(len(step) for step in tree[:steps])
-        assert max(x for x, _ in drawn) == steps
+        assert max(step for _, step in drawn) == steps
         assert drawn.items() <= nodes(whole).items()  # the same nodes, where they were
         assert part.layout.xaxis.range == whole.layout.xaxis.range
         assert part.layout.yaxis.range == whole.layout.yaxis.range
-    lowest = min(y for _, y in nodes(whole))
-    assert whole.layout.yaxis.range[0] < lowest < 0 < whole.layout.yaxis.range[1]
+    ranks = [rank for rank, _ in nodes(whole)]
+    left, right = whole.layout.xaxis.range
+    assert left < min(ranks) == 0 and max(ranks) < right
+    bottom, top = whole.layout.yaxis.range  # reversed: the prompt on top
+    assert bottom > len(tree) and top < 0
+
+
+def test_pruned_labels_show_on_hover_only_and_neighbours_alternate_sides(tree):
+    fig = beam_tree_figure(tree)
+    by_status = {trace.name: trace for trace in fig.data[len(STATUSES) :]}
+    assert by_status["pruned"].mode == "markers"
+    assert by_status["running"].mode == by_status["finished"].mode == "markers+text"
+    pairs = {
+        (rank % 2, position)
+        for trace in by_status.values()
+        for rank, position in zip(trace.x, trace.textposition, strict=True)
+    }
+    # one side per parity of the rank, and the two sides differ: labels of ranks side
+    # by side never share a side
+    assert len(pairs) == 2 and {parity for parity, _ in pairs} == {0, 1}
 
 
 def test_steps_beyond_the_tree_is_refused(tree):

@@ -45,8 +45,15 @@ def mean_log_prob(
     logits = logits_fn(ids[:, :-1])  # (B, T - 1, V): position t predicts token t + 1
     check_model_logits("logits_fn", logits, (batch, length - 1))
     check_vocabulary("ids", ids, logits.shape[-1])
+    return _mean_log_prob(logits, ids, start)
+
+
+def _mean_log_prob(logits: Tensor, ids: Tensor, start: int) -> Tensor:
+    """mean_log_prob on checked arguments: ``logits`` (B, T - 1, V) predict
+    ``ids[:, 1:]``, and the tokens from ``start`` on are scored."""
     log_probs = logits.float().log_softmax(-1)[:, start - 1 :]  # (B, T - start, V)
-    return log_probs.gather(-1, ids[:, start:, None].long())[..., 0].mean(-1)
+    chosen = log_probs.gather(-1, ids[:, start:, None].long())  # (B, T - start, 1)
+    return chosen[..., 0].mean(-1)  # (B,): the average per row
 
 
 def distinct_n(ids: Tensor, n: int = 3, start: int = 0) -> float:

@@ -3,8 +3,9 @@
 ``beam_search`` records, for each step, its candidates best first, each with the beam it
 extends (``parent``), its ``token``, its summed log-probability ``score`` and a
 ``status``: "running" (kept as a beam), "finished" (ended, stored as a hypothesis) or
-"pruned". Here candidate ``i`` of step ``s`` sits at x = s, y = −i, joined to the node
-of the beam it extends.
+"pruned". Here the tree grows downwards, so that a phone's narrow column holds it: the
+candidate of rank ``i`` at step ``s`` sits at x = i, y = s, joined to the node of the
+beam it extends.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def _text(label: Callable[[int], str], token: int) -> str:
 
 
 def _walk(tree: list[list[dict]], label: Callable[[int], str]) -> list[tuple]:
-    """Every node of the tree, the prompt first, as (step, −rank, status, the
+    """Every node of the tree, the prompt first, as (rank, step, status, the
     position of its parent, its text, its hover text)."""
     beams = [(0, 0)]  # node positions of the running beams of the previous step
     found = [(0, 0, "running", (0, 0), "prompt", "the prompt")]
@@ -95,9 +96,9 @@ def _walk(tree: list[list[dict]], label: Callable[[int], str]) -> list[tuple]:
                 )
             text = _text(label, candidate["token"])
             hover = f"{text}: {candidate['score']:.3f}, {status}"
-            found.append((step, -rank, status, beams[parent], text, hover))
+            found.append((rank, step, status, beams[parent], text, hover))
             if status == "running":
-                running.append((step, -rank))
+                running.append((rank, step))
         beams = running
     return found
 
@@ -110,12 +111,14 @@ def beam_tree_figure(
 ) -> go.Figure:
     """Draw ``beam_search(...)["tree"]``: a node per candidate, an edge to its beam.
 
-    ``label(token)`` gives each node's text (default: the token id), drawn with
-    visible whitespace; the prompt is the node at step 0. Hovering a node shows its
-    token, score and status. ``steps`` draws only the first ``steps`` steps, on the
-    axes of the whole tree, so that frames of a growing tree line up. Every figure has
-    the same six traces (edges, then nodes, per status), so it can be a frame of
-    ``slider_figure``.
+    The tree grows downwards, a row per step, its candidates best first from left to
+    right. ``label(token)`` gives each node's text (default: the token id), drawn with
+    visible whitespace beside the kept beams and the finished hypotheses; a pruned
+    candidate shows its text on hover only, as every node shows its token, score and
+    status. The prompt is the node at step 0. ``steps`` draws only the first ``steps``
+    steps, on the axes of the whole tree, so that frames of a growing tree line up.
+    Every figure has the same six traces (edges, then nodes, per status), so it can be
+    a frame of ``slider_figure``.
 
     >>> tree = [[{"parent": 0, "token": 5, "score": -0.1, "status": "running"}]]
     >>> len(beam_tree_figure(tree).data)
@@ -130,11 +133,11 @@ def beam_tree_figure(
     drawn = _walk(tree, label)  # checks every parent, drawn or not
     if steps is not None:
         check_int("steps", steps, minimum=0, maximum=len(tree))
-        drawn = [node for node in drawn if node[0] <= steps]
+        drawn = [node for node in drawn if node[1] <= steps]
     edges = {status: ([], []) for status in STATUSES}
     nodes = {status: ([], [], [], []) for status in STATUSES}  # x, y, text, hover
     for x, y, status, (x0, y0), text, hover in drawn:
-        if x:  # the prompt has no edge
+        if y:  # the prompt has no edge
             edges[status][0].extend([x0, x, None])
             edges[status][1].extend([y0, y, None])
         for values, value in zip(nodes[status], (x, y, text, hover), strict=True):
@@ -165,26 +168,41 @@ def beam_tree_figure(
                 text=text,
                 hovertext=hover,
                 hoverinfo="text",
-                mode="markers+text",
-                # labels above the nodes of even steps and below those of odd ones,
-                # so that neighbours' labels do not collide on a narrow screen
+                # pruned candidates outnumber the rest: their labels would crowd it
+                mode="markers" if status == "pruned" else "markers+text",
+                # labels above the nodes of even ranks and below those of odd ones,
+                # so that neighbouring columns' labels never meet on a narrow screen
                 textposition=[
-                    "top center" if step % 2 == 0 else "bottom center" for step in x
+                    "top center" if rank % 2 == 0 else "bottom center" for rank in x
                 ],
+                textfont=dict(size=11),
                 marker=marker,
                 name=status,
             )
         )
-    lowest = max((len(candidates) for candidates in tree), default=1) - 1
-    axes = dict(
-        xaxis=dict(title="step", dtick=1, range=[-0.5, len(tree) + 0.5]),
+    return _tree_layout(go.Figure(data=traces), tree, title)
+
+
+def _tree_layout(
+    fig: go.Figure, tree: list[list[dict]], title: str | None
+) -> go.Figure:
+    """Axes for the whole tree (rank across, step down) and room for every row."""
+    widest = max((len(candidates) for candidates in tree), default=1)
+    fig.update_layout(
+        xaxis=dict(
+            title="candidates of the step, best first",
+            range=[-0.6, widest - 0.4],
+            tickvals=list(range(widest)),
+            ticktext=[str(rank) for rank in range(1, widest + 1)],
+            zeroline=False,
+        ),
         yaxis=dict(
-            title="rank among the step's candidates",
-            showticklabels=False,
-            range=[-lowest - 0.7, 0.7],  # room for the labels
+            title="step",
+            dtick=1,
+            range=[len(tree) + 0.6, -0.6],  # step 0, the prompt, on top
+            zeroline=False,
         ),
     )
-    fig = go.Figure(data=traces, layout=axes)
-    style(fig, title, height=480, top=100)
+    style(fig, title, height=min(700, 200 + 40 * len(tree)), top=100)
     legend = dict(orientation="h", x=0.5, xanchor="center", y=1.0, yanchor="bottom")
     return fig.update_layout(legend=legend)  # above the plot: all its width for nodes
