@@ -135,6 +135,35 @@ def test_every_colour_is_explained_and_the_figure_fits(fig):
         assert "colour = group" in fig.text
 
 
+def _lines(text: str) -> list[str]:
+    """The lines a reader sees: tags dropped, an entity one character."""
+    shown = re.sub("&[#\\w]+;", "_", re.sub("<(?!br>)[^>]+>", "", text))
+    return shown.split("<br>")
+
+
+# A 358 px phone column leaves the figure 346 px; at 15 px a title character takes
+# about 6.5 to 7.5 px, so 46 fit a line; at 12 px a subtitle's take about 6, so 57.
+TITLE_FITS, SUBTITLE_FITS = 346 // 7.5, 346 // 6
+
+
+def test_the_title_states_the_point_in_two_lines_on_a_phone(fig):
+    lines = _lines(fig.title)
+    assert len(lines) <= 2, fig.title
+    assert all(len(line) <= TITLE_FITS for line in lines), lines
+    subtitle = fig.named("subtitle")
+    for note in subtitle.values():  # the detail, in smaller type under the title
+        lines = _lines(note["text"])
+        assert len(lines) <= 2 and all(len(line) <= SUBTITLE_FITS for line in lines)
+        assert note["yref"] == "paper" and note["y"] > 1  # above the drawing
+
+
+def test_the_drawing_keeps_one_pixel_per_unit_of_height(fig):
+    """Boxes are sized in pixels: the plot area is exactly the y range tall, so no
+    title line squeezes the boxes around their text."""
+    margin, (bottom, top) = fig.layout["margin"], fig.layout["yaxis"]["range"]
+    assert fig.height - margin["t"] - margin["b"] == pytest.approx(bottom - top)
+
+
 # --- the model --------------------------------------------------------------------
 
 
@@ -196,6 +225,12 @@ def test_gqa_sends_each_query_head_to_its_group(sizes, compare):
     assert len(fig.arrows) == heads * len(bands)
 
 
+def test_one_head_writes_the_head_size_as_chapter_3_does():
+    chapter = (ROOT / "notebooks" / "03_attention.ipynb").read_text(encoding="utf-8")
+    assert "\\sqrt{d_k}" in chapter
+    assert "√d<sub>k</sub>" in Drawn(viz.attention_head_diagram()).text
+
+
 def test_mla_caches_the_latent_and_the_rope_key():
     fig = Drawn(viz.mla_diagram(num_attention_heads=4, kv_lora_rank=10,
                                 qk_nope_head_dim=3, qk_rope_head_dim=2, v_head_dim=5))  # fmt: skip
@@ -252,6 +287,15 @@ def test_the_beam_step_keeps_the_best_num_beams(beams, vocab, seed, data):
         assert f"{totals[i].item():.2f}".replace("-", "−") in text
     shown = sum(k_.startswith("cand") for k_ in fig.boxes)
     assert beams * min(per_beam, vocab) <= shown <= 13
+
+
+def test_a_beam_s_label_shows_its_spaces_as_its_tokens_do():
+    fig = Drawn(viz.beam_step_diagram([-1.0], [[-0.5, -1.5]], per_beam=1,
+                                      label=lambda t: " a b", beam_labels=[" a b"]))  # fmt: skip
+    labels = fig.named("label:")
+    beam = re.search("“[^”]*”", labels["beam0"]["text"]).group()
+    token = re.search("“[^”]*”", labels["cand0-0"]["text"]).group()
+    assert beam == token and " " not in beam
 
 
 def test_the_intro_page_draws_the_model_and_its_links_resolve_from_there():

@@ -10,7 +10,6 @@ that tests can find it in the figure.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -20,8 +19,10 @@ from llmviz.viz.theme import style
 
 GREY = "#8a8f98"  # arrows and muted boxes: mid grey reads on white and on #121212
 MUTED_FILL = "rgba(138, 143, 152, 0.12)"
-TITLE_CHARS = 40  # a title line that fits a 358 px phone column at 15 px
+TITLE_CHARS = 44  # a title line at 15 px (about 6.5 px a character) in a phone column
+SUBTITLE_CHARS = 56  # a subtitle line at 12 px
 PHONE_PX = 346  # the drawing's width in a 358 px phone column
+TITLE_LINE, SUBTITLE_LINE, LEGEND_ROW = 19, 16, 22  # pixels each takes
 
 
 def fill(color: str, alpha: float = 0.2) -> str:
@@ -34,20 +35,39 @@ def fill(color: str, alpha: float = 0.2) -> str:
     return f"rgba({red}, {green}, {blue}, {alpha})"
 
 
+def visible_length(text: str) -> int:
+    """How many characters ``text`` shows: tags take none, an entity one.
+
+    >>> visible_length("c<sub>KV</sub> &amp; k")
+    7
+    """
+    return len(re.sub("&[#\\w]+;", "_", re.sub("<[^>]+>", "", text)))
+
+
 def wrap(text: str, width: int = TITLE_CHARS) -> str:
-    """Break ``text`` at its spaces (not its no-break spaces) into lines of at most
-    ``width`` characters, joined by ``<br>``.
+    """Break ``text`` at its spaces (not its no-break spaces) into as few lines as
+    show at most ``width`` characters each (tags do not count), as even as they can
+    be, joined by ``<br>``.
 
     >>> wrap("one two three", 8)
     'one two<br>three'
+    >>> wrap("W<sub>UK</sub> folds in", 12)
+    'W<sub>UK</sub> folds in'
     """
+    lines = _greedy(text.split(" "), width)
+    while width > 1 and len(_greedy(text.split(" "), width - 1)) == len(lines):
+        width -= 1  # as many lines, more even: no word left alone on the last
+    return "<br>".join(_greedy(text.split(" "), width))
+
+
+def _greedy(words: list[str], width: int) -> list[str]:
     lines: list[str] = []
-    for word in text.split(" "):
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
+    for word in words:
+        if lines and visible_length(lines[-1]) + 1 + visible_length(word) <= width:
             lines[-1] += " " + word
         else:
             lines.append(word)
-    return "<br>".join(lines)
+    return lines
 
 
 @dataclass(frozen=True)
@@ -149,23 +169,40 @@ class Canvas:
         ))  # fmt: skip
 
     def legend_rows(self, width: int = PHONE_PX) -> int:
-        """Rows of legend on a phone: plotly gives every entry the widest one's
-        width (about 6.5 px a character, plus 40 for the swatch)."""
-        chars = max(len(re.sub("<[^>]+>", "", trace.name)) for trace in self.legend)
-        columns = max(1, width // round(6.5 * chars + 40))
-        return math.ceil(len(self.legend) / columns)
+        """Rows of legend on a phone: plotly lays the entries out one after another,
+        each about 6.2 px a character plus 40 for its swatch and gap, and starts a new
+        row where the next one does not fit."""
+        rows, used = 1, 0.0
+        for trace in self.legend:
+            entry = 6.2 * visible_length(trace.name) + 40
+            if used and used + entry - 10 > width:  # the last entry needs no gap
+                rows, used = rows + 1, 0.0
+            used += entry
+        return rows
 
-    def figure(self, title: str) -> go.Figure:
-        """The figure: no axes, transparent, the legend in a row under the title."""
+    def figure(self, title: str, subtitle: str | None = None) -> go.Figure:
+        """The figure: no axes, transparent; under the title (the point, in at most
+        two lines on a phone) a smaller ``subtitle`` with the detail, then the legend
+        in rows, then the drawing, at one pixel per unit of y at every width."""
         fig = go.Figure(self.legend)
-        lines = wrap(title).count("<br>") + 1
-        top = 16 + 19 * lines + (8 + 22 * self.legend_rows() if self.legend else 0)
-        style(fig, wrap(title), height=self.height + top + 10, top=top)
+        head = wrap(title)
+        top = 8 + TITLE_LINE * (head.count("<br>") + 1) + 4
+        if subtitle:
+            sub = wrap(subtitle, SUBTITLE_CHARS)
+            self.annotations.append(dict(
+                name="subtitle", x=0.5, y=1 + (self.legend_room() + 4) / self.height,
+                xref="paper", yref="paper",  # above the drawing: "y" would hide it
+                text=sub, showarrow=False, font=dict(size=12), opacity=0.8,
+                xanchor="center", yanchor="bottom", align="center",
+            ))  # fmt: skip
+            top += SUBTITLE_LINE * (sub.count("<br>") + 1) + 4
+        top += self.legend_room()
+        style(fig, head, height=self.height + top + 10, top=top)
         fig.update_layout(
             title=dict(font=dict(size=15), y=1 - 8 / fig.layout.height, pad=dict(t=8)),
             shapes=self.shapes,
             annotations=self.annotations,
-            margin=dict(l=6, r=6, b=10),
+            margin=dict(l=6, r=6, b=10, t=top),  # style() adds room for its own title
             showlegend=bool(self.legend),
             legend=dict(orientation="h", x=0.5, xanchor="center", y=1,
                         yanchor="bottom", font=dict(size=12), itemclick=False,
@@ -176,3 +213,7 @@ class Canvas:
         fig.update_xaxes(visible=False, range=[0, 1], fixedrange=True)
         fig.update_yaxes(visible=False, range=[self.height, 0], fixedrange=True)
         return fig
+
+    def legend_room(self) -> int:
+        """Pixels the legend takes above the drawing on a phone (none without one)."""
+        return 6 + LEGEND_ROW * self.legend_rows() if self.legend else 0

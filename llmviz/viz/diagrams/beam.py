@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,6 +16,7 @@ from llmviz.viz.tokens import _label
 
 MAX_BEAMS, MAX_SHOWN = 4, 12  # boxes that fit a 600 px figure
 ROW, GAP = 36, 14  # pixels per candidate, and between beams
+DRAWING = 480  # the most pixels the drawing takes, so the figure stays under 600
 
 
 def _number(value: float) -> str:
@@ -85,7 +85,8 @@ def beam_step_diagram(
         best = sorted(range(vocab), key=lambda t: (-logp[b, t], t))[:shown]
         extra = [t for (bb, t) in kept if bb == b and t not in best]
         rows.append(sorted(best + extra, key=lambda t: (-totals[b, t], t)))
-    row = min(ROW, 12 * ROW / sum(map(len, rows)))  # 13 rows (a kept extra) shrink
+    room = DRAWING - 30 - GAP * (beams - 1)  # for the candidates' rows
+    row = min(ROW, room / sum(map(len, rows)))  # many rows shrink
     c = Canvas(height=round(30 + row * sum(map(len, rows)) + GAP * (beams - 1)))
     c.note(0.16, 10, "beam: score so far", name="note:beams")
     c.note(0.66, 10, "+ next token: log p → score", name="note:candidates")
@@ -108,8 +109,8 @@ def beam_step_diagram(
     c.key("dropped", GREY, muted=True)
     product = f"{beams}\u00a0×\u00a0{vocab:,}"  # never broken across lines
     return c.figure(
-        f"Beam search keeps the {keep} best of {product} continuations, by total "
-        "log-probability"
+        f"Beam search keeps the {keep} best of {product} continuations",
+        "ranked by total log-probability: beam score + log p",
     )
 
 
@@ -117,4 +118,4 @@ def _beam_name(name: Any) -> str:
     if not isinstance(name, str):
         raise TypeError(f"beam_labels must hold str, got {type(name).__name__}")
     text = name if len(name) <= 14 else "…" + name[-13:]
-    return "“" + html.escape(text, quote=False) + "”"
+    return "“" + _label(text) + "”"  # spaces drawn as the candidates' are

@@ -23,10 +23,10 @@ def attention_head_diagram(
     hidden_size: int | None = None,
     head_dim: int | None = None,
 ) -> go.Figure:
-    """Q, K and V through one head: x → x·W_Q, x·W_K, x·W_V → q·kᵀ/√d_h → softmax →
+    """Q, K and V through one head: x → x·W_Q, x·W_K, x·W_V → q·kᵀ/√d_k → softmax →
     weights · v, with the shape of what each arrow carries.
 
-    The sizes print as numbers when given, else as T, d and d_h.
+    The sizes print as numbers when given, else as T, d and d_k (the chapter's names).
 
     >>> fig = attention_head_diagram(seq_len=6)
     >>> sorted(a.text for a in fig.layout.annotations if a.name.startswith("shape"))[0]
@@ -34,7 +34,7 @@ def attention_head_diagram(
     """
     t = _size("seq_len", seq_len, "T")
     d = _size("hidden_size", hidden_size, "d")
-    h = _size("head_dim", head_dim, "d<sub>h</sub>")
+    h = _size("head_dim", head_dim, "d<sub>k</sub>")
     vectors, weights, scores = COLORS[0], COLORS[1], COLORS[4]
     c = Canvas(height=440)
     c.box("x", 0.5, 22, 0.5, 36, "<b>x</b>: one vector per token", vectors)
@@ -46,7 +46,7 @@ def attention_head_diagram(
         c.arrow("x", f"W{name}", f"({t}, {d})" if name == "k" else None)
         c.arrow(f"W{name}", name, f"({t}, {h})")
     c.box("scores", 0.3, 262, 0.5, 36,
-          "<b>scores</b> = q k<sup>T</sup> / √d<sub>h</sub>", scores)  # fmt: skip
+          "<b>scores</b> = q k<sup>T</sup> / √d<sub>k</sub>", scores)  # fmt: skip
     c.box("weights", 0.3, 338, 0.5, 36,
           "<b>weights</b> = softmax(scores)", scores)  # fmt: skip
     c.box("output", 0.5, 414, 0.5, 36, "<b>output</b> = weights · v", vectors)
@@ -94,7 +94,10 @@ def gqa_diagram(
     c = Canvas(height=band * len(counts))
     for row, count in enumerate(counts):
         _band(c, row * band, heads, count)
-    return c.figure(_gqa_title(heads, kv))
+    extremes = (
+        "between the extremes: MHA above, MQA below" if len(counts) == 3 else None
+    )
+    return c.figure(_gqa_title(heads, kv), extremes)
 
 
 def _gqa_title(heads: int, kv: int) -> str:

@@ -57,14 +57,15 @@ def mla_diagram(
     if absorbed:
         c.key("absorbed W<sub>UK</sub>, W<sub>UV</sub>", FOLDED)
         return c.figure(
-            "Absorbed MLA: W<sub>UK</sub> folds into the query and W<sub>UV</sub> into "
-            "the output, so "
-            f"attention reads only the {cached} cached numbers"
+            f"Absorbed MLA: attention reads only the {cached} cached numbers",
+            "W<sub>UK</sub> folds into the query, W<sub>UV</sub> into the output "
+            "projection",
         )
     return c.figure(
-        f"MLA caches {cached} numbers per token and layer (c<sub>KV</sub> and "
-        f"k<sub>R</sub>), not the "
-        f"{full:,} of full keys and values"
+        f"MLA caches {cached} numbers per token and layer, not the {full:,} of full "
+        "keys and values",
+        f"cached: c<sub>KV</sub> ({latent}) + k<sub>R</sub> ({rope}); full keys and "
+        f"values: {heads} heads × ({nope} + {rope} + {value})",
     )
 
 

@@ -67,8 +67,8 @@ def moe_router_diagram(
     c.key("learned weights", COLORS[1])
     c.key(f"runs (top {k})", COLORS[2])
     c.key("not run", GREY, muted=True)
-    rule = " renormalised to sum to 1" if norm_topk_prob else ""
+    rule = ", renormalised to sum to 1" if norm_topk_prob else ""
     return c.figure(
-        f"The router runs only {k} of {experts} experts for this token, weighted "
-        f"by their probabilities{rule}"
+        f"The router runs only {k} of {experts} experts for this token",
+        f"their outputs weighted by their probabilities{rule}",
     )
