@@ -15,9 +15,21 @@ from llmviz.long_context.linear import (
     linear_attention_weights,
     softmax_linear_attention,
 )
+from llmviz.long_context.tiling import (
+    TileStep,
+    attention_with_lse,
+    merge_attention,
+    online_softmax_attention,
+    split_kv_attention,
+)
 
 __all__ = [
     "FEATURE_MAPS",
+    "TileStep",
+    "attention_with_lse",
+    "merge_attention",
+    "online_softmax_attention",
+    "split_kv_attention",
     "chunked_linear_attention",
     "elu_features",
     "linear_attention",
