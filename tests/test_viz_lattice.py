@@ -172,3 +172,16 @@ def test_nbest_bars_best_first():
 def test_bad_input_is_named_in_the_error(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_the_longest_piece_s_arc_reaches_the_top_of_the_plot():
+    """Arc heights are scaled by the lattice's longest piece, not by the text's length:
+    a lattice of short pieces over a long word used to fill half the plot."""
+    text = "abcdefghij"
+    edges = [(i, i + 1, c, -1.0) for i, c in enumerate(text)]
+    edges += [(0, 3, "abc", -2.0)]
+    fig = lattice_figure(text, edges, [(0, 3), *[e[:2] for e in edges[3:10]]])
+    assert np.nanmax(np.asarray(fig.data[EDGES].y, float)) == pytest.approx(1.0)
+    assert max(fig.data[EDGE_POINTS].y) == pytest.approx(1.0)
+    heights = sorted(set(np.round(fig.data[EDGE_POINTS].y, 6)))
+    assert len(heights) == 2 and heights[0] < 1  # a one-character piece is lower
