@@ -15,6 +15,7 @@ from llmviz.long_context.linear import (
     linear_attention_weights,
     softmax_linear_attention,
 )
+from llmviz.long_context.s2attn import s2_attention, s2_mask_mod, wraparound_leak
 from llmviz.long_context.tiling import (
     TileStep,
     attention_with_lse,
@@ -30,11 +31,14 @@ __all__ = [
     "merge_attention",
     "online_softmax_attention",
     "split_kv_attention",
+    "wraparound_leak",
     "chunked_linear_attention",
     "elu_features",
     "linear_attention",
     "linear_attention_weights",
     "polynomial_features",
     "rbf_features",
+    "s2_attention",
+    "s2_mask_mod",
     "softmax_linear_attention",
 ]
