@@ -10,6 +10,7 @@ that tests can find it in the figure.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -169,16 +170,14 @@ class Canvas:
         ))  # fmt: skip
 
     def legend_rows(self, width: int = PHONE_PX) -> int:
-        """Rows of legend on a phone: plotly lays the entries out one after another,
-        each about 6.2 px a character plus 40 for its swatch and gap, and starts a new
-        row where the next one does not fit."""
-        rows, used = 1, 0.0
-        for trace in self.legend:
-            entry = 6.2 * visible_length(trace.name) + 40
-            if used and used + entry - 10 > width:  # the last entry needs no gap
-                rows, used = rows + 1, 0.0
-            used += entry
-        return rows
+        """Rows of legend on a phone. An entry takes about 6.2 px a character plus 40
+        for its swatch and gap; plotly lays the entries out one after another when
+        they fit in one row, and else in columns as wide as the widest entry."""
+        entries = [6.2 * visible_length(trace.name) + 40 for trace in self.legend]
+        if sum(entries) - 10 <= width:  # the last entry needs no gap
+            return 1
+        columns = max(1, int(width // max(entries)))
+        return math.ceil(len(entries) / columns)
 
     def figure(self, title: str, subtitle: str | None = None) -> go.Figure:
         """The figure: no axes, transparent; under the title (the point, in at most
