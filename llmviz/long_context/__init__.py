@@ -15,6 +15,7 @@ from llmviz.long_context.linear import (
     linear_attention_weights,
     softmax_linear_attention,
 )
+from llmviz.long_context.moba import block_scores, moba_attention, moba_gate
 from llmviz.long_context.s2attn import s2_attention, s2_mask_mod, wraparound_leak
 from llmviz.long_context.tiling import (
     TileStep,
@@ -28,7 +29,10 @@ __all__ = [
     "FEATURE_MAPS",
     "TileStep",
     "attention_with_lse",
+    "block_scores",
     "merge_attention",
+    "moba_attention",
+    "moba_gate",
     "online_softmax_attention",
     "split_kv_attention",
     "wraparound_leak",
