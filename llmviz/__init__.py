@@ -27,6 +27,7 @@ _SUBPACKAGES = {
     "decoding",
     "exercises",
     "layers",
+    "long_context",
     "measure",
     "models",
     "moe",

@@ -15,6 +15,7 @@ PACKAGES = [
     "data",
     "decoding",
     "layers",
+    "long_context",
     "measure",
     "models",
     "moe",

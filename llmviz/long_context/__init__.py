@@ -18,7 +18,6 @@ from llmviz.long_context.linear import (
 from llmviz.long_context.moba import block_scores, moba_attention, moba_gate
 from llmviz.long_context.s2attn import s2_attention, s2_mask_mod, wraparound_leak
 from llmviz.long_context.tiling import (
-    TileStep,
     attention_with_lse,
     merge_attention,
     online_softmax_attention,
@@ -27,7 +26,6 @@ from llmviz.long_context.tiling import (
 
 __all__ = [
     "FEATURE_MAPS",
-    "TileStep",
     "attention_with_lse",
     "block_scores",
     "merge_attention",

@@ -12,6 +12,7 @@ from typing import Any
 from torch import Tensor
 
 from llmviz._checks import check_int
+from llmviz._tensor_checks import check_tensor
 from llmviz.attention._validate import MAX_SEQ_LEN, check_attention_inputs, check_cells
 
 
@@ -20,7 +21,14 @@ def check_qkv(
 ) -> tuple[int, ...]:
     """query (..., q_len, d), key (..., kv_len, d), value (..., kv_len, d_v): float
     tensors of one dtype, finite, non-empty, leading dimensions broadcasting."""
+    if value is None:
+        check_tensor("value", value)  # required: names it
     return check_attention_inputs(query, key, value, ranks=ranks)
+
+
+def check_qk(query: Any, key: Any) -> tuple[int, ...]:
+    """``check_qkv`` for the functions that take no values."""
+    return check_attention_inputs(query, key, None)
 
 
 def check_self_attention(query: Tensor, key: Tensor, what: str) -> int:
@@ -51,9 +59,9 @@ def check_fits(name: str, value: int, seq_len: int, *, divides: bool) -> None:
         )
 
 
-def check_dense(batch: tuple[int, ...], q_len: int, kv_len: int) -> None:
-    """A dense (…, q_len, kv_len) score grid must stay within MAX_CELLS."""
+def check_dense(what: str, batch: tuple[int, ...], **sizes: int) -> None:
+    """A tensor of (*batch, *sizes) elements must stay within MAX_CELLS."""
     cells = 1
     for size in batch:
         cells *= size
-    check_cells("the dense score matrix", batch=cells, q_len=q_len, kv_len=kv_len)
+    check_cells(what, batch=cells, **sizes)

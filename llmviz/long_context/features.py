@@ -79,7 +79,7 @@ def rbf_features(
     dim = x.shape[-1]
     sigma = math.sqrt(2 * math.sqrt(dim)) if sigma is None else sigma
     sigma = check_positive_number("sigma", sigma)
-    seed = check_int("seed", seed, minimum=0, maximum=2**63 - 1)
+    seed = check_int("seed", seed, minimum=0, maximum=2**32 - 1)
     generator = torch.Generator().manual_seed(seed)
     w = torch.randn(dim, num_features, generator=generator, dtype=torch.float64)
     scaled = x * (math.sqrt(2) / sigma)  # x′

@@ -21,6 +21,7 @@ from torch import Tensor
 from llmviz._checks import check_bool
 from llmviz.long_context._validate import (
     check_dense,
+    check_qk,
     check_qkv,
     check_self_attention,
     check_size,
@@ -52,11 +53,11 @@ def linear_attention_weights(
     >>> linear_attention_weights(q, k, causal=True).tolist()
     [[1.0, 0.0], [0.5, 0.5]]
     """
-    batch = check_qkv(query, key, None)
+    batch = check_qk(query, key)
     causal = check_bool("causal", causal)
     if causal:
         check_self_attention(query, key, "causal attention")
-    check_dense(batch, query.shape[-2], key.shape[-2])
+    check_dense("the weights", batch, q_len=query.shape[-2], kv_len=key.shape[-2])
     phi_q, phi_k = _features(query, key, feature_map)
     sim = phi_q @ phi_k.transpose(-2, -1)  # (..., q_len, kv_len)
     if causal:
@@ -82,12 +83,15 @@ def linear_attention(
     >>> linear_attention(q, k, v, causal=True).tolist()
     [[3.0], [1.5], [3.0]]
     """
-    check_qkv(query, key, value)
+    batch = check_qkv(query, key, value)
     causal = check_bool("causal", causal)
     if causal:
         check_self_attention(query, key, "causal attention")
     phi_q, phi_k = _features(query, key, feature_map)
-    if not causal:
+    if causal:
+        width = phi_k.shape[-1] * value.shape[-1]
+        check_dense("the states", batch, seq_len=key.shape[-2], f_times_d_v=width)
+    else:
         state = phi_k.transpose(-2, -1) @ value  # (..., f, d_v)
         denominator = (phi_q @ phi_k.sum(-2).unsqueeze(-1))[..., 0]  # (..., q_len)
         return _normalise(phi_q @ state, denominator)
@@ -121,6 +125,7 @@ def chunked_linear_attention(
     batch = check_qkv(query, key, value)
     seq_len = check_self_attention(query, key, "causal attention")
     chunk_size = min(check_size("chunk_size", chunk_size), seq_len)
+    check_dense("the chunks' scores", batch, seq_len=seq_len, chunk_size=chunk_size)
     phi_q, phi_k = _features(query, key, feature_map)
     num_chunks = -(-seq_len // chunk_size)
     pad = num_chunks * chunk_size - seq_len

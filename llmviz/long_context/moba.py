@@ -22,6 +22,7 @@ from llmviz.attention.sdpa import attend
 from llmviz.long_context._validate import (
     check_dense,
     check_fits,
+    check_qk,
     check_qkv,
     check_self_attention,
     check_size,
@@ -46,7 +47,7 @@ def block_scores(query: Tensor, key: Tensor, block_size: int) -> Tensor:
     >>> block_scores(torch.ones(2, 1), torch.tensor([[1.0], [3.0]]), 2).tolist()
     [[2.0], [2.0]]
     """
-    check_qkv(query, key, None)
+    check_qk(query, key)
     block_size = _check_blocks(query, key, block_size)
     return _block_scores(query, key, block_size)
 
@@ -75,7 +76,7 @@ def moba_gate(query: Tensor, key: Tensor, block_size: int, top_k: int) -> Tensor
     >>> moba_gate(q, k, block_size=1, top_k=2).int().tolist()
     [[1, 0, 0, 0], [1, 1, 0, 0], [1, 0, 1, 0], [1, 0, 0, 1]]
     """
-    check_qkv(query, key, None)
+    check_qk(query, key)
     block_size = _check_blocks(query, key, block_size)
     top_k = check_int("top_k", top_k, minimum=1, maximum=MAX_SEQ_LEN)
     return _gate(query, key, block_size, top_k)
@@ -102,7 +103,7 @@ def moba_attention(
     top_k = check_int("top_k", top_k, minimum=1, maximum=MAX_SEQ_LEN)
     scale = None if scale is None else check_positive_number("scale", scale)
     seq_len = query.shape[-2]
-    check_dense(batch, seq_len, seq_len)
+    check_dense("the token mask", batch, q_len=seq_len, kv_len=seq_len)
     selected = _gate(query, key, block_size, top_k)  # (..., T, blocks)
     tokens = selected.repeat_interleave(block_size, dim=-1)  # (..., T, T)
     mask = tokens & torch.ones(seq_len, seq_len, dtype=torch.bool).tril()

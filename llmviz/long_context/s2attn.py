@@ -15,16 +15,22 @@ causal attention.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from llmviz._checks import check_bool, check_int, check_positive_number
-from llmviz.attention._validate import MAX_HEADS
+from llmviz.attention._validate import MAX_CELLS, MAX_HEADS
 from llmviz.attention.mask_grid import MaskMod, _named, materialize
 from llmviz.attention.sdpa import attend
-from llmviz.long_context._validate import check_fits, check_qkv, check_size
+from llmviz.long_context._validate import (
+    check_dense,
+    check_fits,
+    check_qkv,
+    check_size,
+)
 
 
 def _check_group(group_size: Any, seq_len: int) -> int:
@@ -83,6 +89,12 @@ def wraparound_leak(seq_len: int, group_size: int) -> Tensor:
     >>> wraparound_leak(4, 2).int().tolist()
     [[0, 0, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
     """
+    seq_len = check_size("seq_len", seq_len)
+    if seq_len * seq_len > MAX_CELLS:
+        raise ValueError(
+            f"seq_len must be at most {math.isqrt(MAX_CELLS):,} (the matrix is "
+            f"seq_len²), got {seq_len:,}"
+        )
     shifted = materialize(s2_mask_mod(seq_len, group_size), seq_len, seq_len, None, 2)
     future = torch.ones(seq_len, seq_len, dtype=torch.bool).triu(1)
     return shifted[0, 1] & future
@@ -123,6 +135,8 @@ def s2_attention(
         )
     group_size = _check_group(group_size, seq_len)
     fix_leak = check_bool("fix_leak", fix_leak)
+    masks = num_heads * seq_len // group_size if fix_leak else 1
+    check_dense("the groups' masks", (masks, group_size), group_size=group_size)
     scale = None if scale is None else check_positive_number("scale", scale)
     half, shift, groups = num_heads // 2, group_size // 2, seq_len // group_size
 

@@ -22,7 +22,12 @@ from torch import Tensor
 from llmviz._checks import check_bool, check_int, check_positive_number
 from llmviz._tensor_checks import check_tensor
 from llmviz.attention._validate import MAX_SEQ_LEN
-from llmviz.long_context._validate import check_fits, check_qkv, check_size
+from llmviz.long_context._validate import (
+    check_dense,
+    check_fits,
+    check_qkv,
+    check_size,
+)
 
 MAX_PARTS = 1 << 16
 
@@ -73,8 +78,10 @@ def online_softmax_attention(
     >>> online_softmax_attention(q, k, v, tile_size=1, is_causal=True).tolist()
     [[1.0, 0.0], [0.33..., 0.66...]]
     """
-    check_qkv(query, key, value)
+    batch = check_qkv(query, key, value)
     tile_size = check_size("tile_size", tile_size)
+    tile = min(tile_size, key.shape[-2])
+    check_dense("a tile's scores", batch, q_len=query.shape[-2], tile_size=tile)
     is_causal = check_bool("is_causal", is_causal)
     scale = _scale(query, scale)
     return_steps = check_bool("return_steps", return_steps)
@@ -117,7 +124,8 @@ def attention_with_lse(
     >>> out.tolist(), round(lse.item(), 4) == round(math.log(3), 4)
     ([[1.0]], True)
     """
-    check_qkv(query, key, value)
+    batch = check_qkv(query, key, value)
+    check_dense("the scores", batch, q_len=query.shape[-2], kv_len=key.shape[-2])
     is_causal = check_bool("is_causal", is_causal)
     scale = _scale(query, scale)
     key_offset = check_int("key_offset", key_offset, minimum=0, maximum=MAX_SEQ_LEN)
@@ -152,28 +160,32 @@ def merge_attention(
     return out, lse_all
 
 
-def _check_parts(outputs: Any, lses: Any) -> tuple[list[Tensor], list[Tensor]]:
-    for name, parts in (("outputs", outputs), ("lses", lses)):
-        if isinstance(parts, Tensor) or not isinstance(parts, Sequence):
-            raise TypeError(
-                f"{name} must be a list or tuple of tensors, got {type(parts).__name__}"
-            )
-        if not 1 <= len(parts) <= MAX_PARTS:
-            raise ValueError(
-                f"{name} must hold 1 to {MAX_PARTS} tensors, got {len(parts)}"
-            )
-    if len(outputs) != len(lses):
-        raise ValueError(
-            f"lses must hold one tensor per output, {len(outputs)}, got {len(lses)}"
+def _check_list(name: str, parts: Any) -> None:
+    if isinstance(parts, Tensor) or not isinstance(parts, Sequence):
+        raise TypeError(
+            f"{name} must be a list or tuple of tensors, got {type(parts).__name__}"
         )
-    for i, (part, lse) in enumerate(zip(outputs, lses, strict=True)):
+    if not 1 <= len(parts) <= MAX_PARTS:
+        raise ValueError(f"{name} must hold 1 to {MAX_PARTS} tensors, got {len(parts)}")
+
+
+def _check_parts(outputs: Any, lses: Any) -> tuple[list[Tensor], list[Tensor]]:
+    _check_list("outputs", outputs)
+    for i, part in enumerate(outputs):
         check_tensor(f"outputs[{i}]", part)
-        check_tensor(f"lses[{i}]", lse, allow_neg_inf=True)
         if part.dim() < 1 or part.shape != outputs[0].shape:
             raise ValueError(
                 f"outputs[{i}] must have the shape of outputs[0], "
                 f"{tuple(outputs[0].shape)}, got {tuple(part.shape)}"
             )
+    _check_list("lses", lses)
+    if len(outputs) != len(lses):
+        raise ValueError(
+            "outputs and lses must hold one tensor per chunk each, got "
+            f"{len(outputs)} outputs and {len(lses)} lses"
+        )
+    for i, (part, lse) in enumerate(zip(outputs, lses, strict=True)):
+        check_tensor(f"lses[{i}]", lse, allow_neg_inf=True)
         if lse.shape != part.shape[:-1] or lse.dtype != part.dtype:
             raise ValueError(
                 f"lses[{i}] must have shape {tuple(part.shape[:-1])} and dtype "
@@ -199,9 +211,11 @@ def split_kv_attention(
     >>> torch.allclose(split_kv_attention(q, k, v, num_splits=2), dense)
     True
     """
-    check_qkv(query, key, value)
+    batch = check_qkv(query, key, value)
     num_splits = check_size("num_splits", num_splits)
     check_fits("num_splits", num_splits, key.shape[-2], divides=False)
+    chunk = -(-key.shape[-2] // num_splits)
+    check_dense("a chunk's scores", batch, q_len=query.shape[-2], keys_per_split=chunk)
     is_causal = check_bool("is_causal", is_causal)
     scale = _scale(query, scale)
     outputs, lses = [], []
