@@ -36,6 +36,10 @@ def elu_features(x: Tensor) -> Tensor:
     [[0.367879..., 1.0, 3.0]]
     """
     check_tensor("x", x)
+    return _elu(x)
+
+
+def _elu(x: Tensor) -> Tensor:
     return F.elu(x) + 1
 
 
@@ -54,6 +58,10 @@ def polynomial_features(x: Tensor) -> Tensor:
             f"x must have a last dimension of 1 to {MAX_POLYNOMIAL_DIM} (it makes d² "
             f"features), got shape {tuple(x.shape)}"
         )
+    return _polynomial(x)
+
+
+def _polynomial(x: Tensor) -> Tensor:
     outer = x.unsqueeze(-1) * x.unsqueeze(-2)  # (..., d, d)
     return outer.flatten(-2)  # (..., d²)
 
@@ -76,10 +84,15 @@ def rbf_features(
     if x.dim() == 0:
         raise ValueError("x must have at least 1 dimension (..., d), got a scalar")
     num_features = check_int("num_features", num_features, 1, MAX_FEATURES)
+    if sigma is not None:
+        sigma = check_positive_number("sigma", sigma)
+    seed = check_int("seed", seed, minimum=0, maximum=2**32 - 1)
+    return _rbf(x, num_features, sigma, seed)
+
+
+def _rbf(x: Tensor, num_features: int = 64, sigma: float | None = None, seed: int = 0):
     dim = x.shape[-1]
     sigma = math.sqrt(2 * math.sqrt(dim)) if sigma is None else sigma
-    sigma = check_positive_number("sigma", sigma)
-    seed = check_int("seed", seed, minimum=0, maximum=2**32 - 1)
     generator = torch.Generator().manual_seed(seed)
     w = torch.randn(dim, num_features, generator=generator, dtype=torch.float64)
     scaled = x * (math.sqrt(2) / sigma)  # x′
@@ -94,12 +107,24 @@ FEATURE_MAPS: dict[str, FeatureMap] = {
 }
 
 
-def resolve_feature_map(feature_map: Any) -> tuple[FeatureMap, bool]:
+_UNCHECKED: dict[str, FeatureMap] = {
+    "elu": _elu,
+    "polynomial": _polynomial,
+    "rbf": _rbf,
+}
+
+
+def resolve_feature_map(feature_map: Any, head_dim: int) -> tuple[FeatureMap, bool]:
     """A name in ``FEATURE_MAPS`` or a callable (..., T, d) -> (..., T, f); and whether
     its output must be checked (a callable's is, ours are not)."""
     if isinstance(feature_map, str):
         name = check_choice("feature_map", feature_map, list(FEATURE_MAPS))
-        return FEATURE_MAPS[name], False
+        if name == "polynomial" and head_dim > MAX_POLYNOMIAL_DIM:
+            raise ValueError(
+                f"feature_map='polynomial' makes head_dim² features: the query's "
+                f"head_dim must be at most {MAX_POLYNOMIAL_DIM}, got {head_dim}"
+            )
+        return _UNCHECKED[name], False
     check_callable("feature_map", feature_map)
     return feature_map, True
 

@@ -30,7 +30,7 @@ from llmviz.long_context.features import apply_feature_map, resolve_feature_map
 
 
 def _features(query: Tensor, key: Tensor, feature_map: Any) -> tuple[Tensor, Tensor]:
-    phi, custom = resolve_feature_map(feature_map)
+    phi, custom = resolve_feature_map(feature_map, query.shape[-1])
     if not custom:
         return phi(query), phi(key)
     return apply_feature_map(phi, query, "query"), apply_feature_map(phi, key, "key")
