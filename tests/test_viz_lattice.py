@@ -88,6 +88,12 @@ def test_nbest_bars_best_first():
     assert list(bars.y) == ["▁unrelated", "▁un|related", "▁|un|related"]
     assert list(bars.x) == sorted(bars.x, reverse=True) == [0.7, 0.2, 0.1]
     assert fig.layout.yaxis.autorange == "reversed"  # the first bar at the top
+    # each probability is written past its bar's end, never across it
+    assert bars.textposition == "outside" and list(bars.text) == [
+        "0.700",
+        "0.200",
+        "0.100",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -156,8 +156,10 @@ def nbest_figure(
     hover = "%{y}<br>p = %{x:.4f}<extra></extra>"
     bar = go.Bar(x=probabilities, y=labels, orientation="h", hovertemplate=hover)
     fig = go.Figure(bar.update(text=[f"{p:.3f}" for p in probabilities]))
-    fig.update_traces(marker_color=COLORS[0])
-    fig.update_xaxes(title="P(segmentation | word)", range=[0, 1])
+    # outside its bar, a probability never straddles the bar's end
+    fig.update_traces(marker_color=COLORS[0], textposition="outside", cliponaxis=False)
+    # short: on a phone the segmentations leave the axis little width
+    fig.update_xaxes(title="probability", range=[0, 1])
     fig.update_yaxes(
         title="segmentation", type="category", autorange="reversed",
         tickfont_family=MONOSPACE,
