@@ -6,6 +6,7 @@ against their kernels."""
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import pytest
 import torch
@@ -221,3 +222,19 @@ def test_a_custom_feature_map_and_its_errors():
         linear_attention(query, key, value, feature_map=lambda x: x[0])
     with pytest.raises(ValueError, match="feature_map must be one of"):
         linear_attention(query, key, value, feature_map="relu")
+
+
+def test_rbf_linear_attention_approaches_softmax_attention():
+    # with keys of equal norm, exp(−‖q − k‖²/(2√d)) ∝ exp(q·k/√d) per query: the
+    # default RBF kernel normalises to softmax's weights, and the features estimate it
+    query = 0.5 * randn(2, 6, 4, seed=11)
+    key = randn(2, 6, 4, seed=12)
+    key = 0.7 * key / key.norm(dim=-1, keepdim=True)
+    value = randn(2, 6, 3, seed=13)
+    expected = scaled_dot_product_attention(query, key, value, is_causal=True)
+    errors = []
+    for m in (8, 1 << 14):
+        phi = partial(rbf_features, num_features=m, seed=2)
+        out = linear_attention(query, key, value, causal=True, feature_map=phi)
+        errors.append((out - expected).abs().max().item())
+    assert errors[-1] < 0.02 < errors[0], errors

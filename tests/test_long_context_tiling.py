@@ -168,8 +168,8 @@ def test_a_chunk_with_no_visible_key_gives_zeros_and_minus_infinity():
     torch.testing.assert_close(merged, expected, rtol=0, atol=ATOL)
 
 
-def test_online_softmax_memory_grows_with_the_tile_not_the_keys():
-    # each step's score block is (q_len, tile): its peak does not depend on kv_len
+def test_one_step_per_tile_each_holding_only_per_query_state():
+    # the state carried between tiles is (max, sum, output) per query, whatever kv_len
     query = randn(1, 4, 8)
     for kv_len in (16, 64):
         key, value = randn(1, kv_len, 8, seed=1), randn(1, kv_len, 2)
@@ -177,4 +177,5 @@ def test_online_softmax_memory_grows_with_the_tile_not_the_keys():
             query, key, value, tile_size=4, return_steps=True
         )
         assert len(steps) == kv_len // 4
+        assert all(step.max.shape == step.sum.shape == (1, 4) for step in steps)
         assert all(step.output.shape == (1, 4, 2) for step in steps)

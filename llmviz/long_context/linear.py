@@ -88,13 +88,12 @@ def linear_attention(
     if causal:
         check_self_attention(query, key, "causal attention")
     phi_q, phi_k = _features(query, key, feature_map)
-    if causal:
-        width = phi_k.shape[-1] * value.shape[-1]
-        check_dense("the states", batch, seq_len=key.shape[-2], f_times_d_v=width)
-    else:
+    if not causal:
         state = phi_k.transpose(-2, -1) @ value  # (..., f, d_v)
         denominator = (phi_q @ phi_k.sum(-2).unsqueeze(-1))[..., 0]  # (..., q_len)
         return _normalise(phi_q @ state, denominator)
+    width = phi_k.shape[-1] * value.shape[-1]
+    check_dense("the states", batch, seq_len=key.shape[-2], f_times_d_v=width)
     outer = phi_k.unsqueeze(-1) * value.unsqueeze(-2)  # (..., T, f, d_v)
     states = outer.cumsum(-3)  # S_i, (..., T, f, d_v)
     norms = phi_k.cumsum(-2)  # z_i, (..., T, f)
