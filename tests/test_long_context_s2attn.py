@@ -10,7 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmviz.attention import masks, scaled_dot_product_attention
+from llmviz.attention import flex_attention, masks, scaled_dot_product_attention
 from llmviz.attention.masks import materialize
 from llmviz.long_context import s2_attention, s2_mask_mod, wraparound_leak
 
@@ -140,3 +140,13 @@ def test_one_group_is_causal_attention_for_the_unshifted_heads():
     out = s2_attention(query, key, value, group_size=6, fix_leak=True)
     expected = scaled_dot_product_attention(query, key, value, is_causal=True)
     torch.testing.assert_close(out[:, :2], expected[:, :2])
+
+
+def test_the_mask_mod_drives_torch_flex_attention_to_the_same_output():
+    # torch's flex_attention evaluates the predicate itself (vmapped over h, q, kv)
+    query, key, value = (randn(2, 4, 16, 8, seed=20 + i).float() for i in range(3))
+    for fix_leak in (False, True):
+        mod = s2_mask_mod(16, 4, num_heads=4, fix_leak=fix_leak)
+        expected = flex_attention(query, key, value, mask_mod=mod)
+        ours = s2_attention(query, key, value, 4, fix_leak=fix_leak)
+        torch.testing.assert_close(ours, expected, rtol=0, atol=1e-5)
