@@ -17,12 +17,12 @@ from llmviz.long_context.linear import (
 )
 from llmviz.long_context.moba import block_scores, moba_attention, moba_gate
 from llmviz.long_context.s2attn import s2_attention, s2_mask_mod, wraparound_leak
-from llmviz.long_context.tiling import (
+from llmviz.long_context.splitkv import (
     attention_with_lse,
     merge_attention,
-    online_softmax_attention,
     split_kv_attention,
 )
+from llmviz.long_context.tiling import online_softmax_attention
 
 __all__ = [
     "FEATURE_MAPS",
