@@ -225,6 +225,17 @@ def test_gqa_sends_each_query_head_to_its_group(sizes, compare):
     assert len(fig.arrows) == heads * len(bands)
 
 
+@pytest.mark.parametrize("heads, kv", [(8, 2), (8, 4), (4, 2)])
+def test_gqa_gives_each_group_of_a_band_its_own_colour(heads, kv):
+    """Colour = group: the KV heads of one band (MHA's 8 included) never share a colour."""
+    fig = Drawn(viz.gqa_diagram(heads, kv, compare=True))
+    for band in ("MHA", "MQA", "GQA"):
+        colours = [
+            b["color"] for k, b in fig.boxes.items() if k.startswith(f"{band}-kv")
+        ]
+        assert len(set(colours)) == len(colours), f"{band}: {colours}"
+
+
 def test_one_head_writes_the_head_size_as_chapter_3_does():
     chapter = (ROOT / "notebooks" / "03_attention.ipynb").read_text(encoding="utf-8")
     assert "\\sqrt{d_k}" in chapter

@@ -19,7 +19,17 @@ LIGHT = {"font": "#1f2933", "grid": "rgba(128, 128, 128, 0.25)"}
 DARK = {"font": "#e4e7eb", "grid": "rgba(160, 160, 160, 0.25)"}
 
 # Hues of middle lightness, which keep their contrast on white and on near-black.
-COLORS = ("#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#a855f7", "#06b6d4", "#ec4899")
+# Eight, so that eight groups (MHA's 8 KV heads in the GQA diagram) never share one.
+COLORS = (
+    "#3b82f6",
+    "#f59e0b",
+    "#10b981",
+    "#ef4444",
+    "#a855f7",
+    "#06b6d4",
+    "#ec4899",
+    "#84cc16",
+)
 SEQUENTIAL = "Viridis"
 MASK_COLORS = ("rgba(128, 128, 128, 0.18)", "#3b82f6")  # (hidden pair, visible pair)
 
