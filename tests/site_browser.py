@@ -152,13 +152,17 @@ def page(browser, base_url, request):
     context.close()
 
 
+def follow_redirect(page, page_path: str) -> None:
+    """index.html only redirects: wait for the page it leads to, not a race with it."""
+    if 'http-equiv="Refresh"' in (SITE / page_path).read_text(encoding="utf-8"):
+        page.wait_for_url(lambda url: not url.endswith(page_path), wait_until="load")
+
+
 def _open(page, base_url: str, page_path: str) -> int:
     """Load the page, wait until every plotly figure has rendered and MathJax has typeset the page, and return how
     many figures there are."""
     page.goto(base_url + page_path, wait_until="load")
-    if 'http-equiv="Refresh"' in (SITE / page_path).read_text(encoding="utf-8"):
-        # index.html only redirects: wait for the page it leads to, not a race with it
-        page.wait_for_url(lambda url: not url.endswith(page_path), wait_until="load")
+    follow_redirect(page, page_path)
     count = page.locator(".plotly-graph-div").count()
     if count:  # (plotly draws two .main-svg in each figure)
         page.wait_for_function(

@@ -21,20 +21,10 @@ from pathlib import Path
 import pytest
 
 from tests.notebook_rules import ROOT
+from tests.site_browser import CHAPTERS, PAGES, SITE, follow_redirect
 
 pytestmark = pytest.mark.site
 
-SITE = Path(os.environ.get("LLMVIZ_SITE", ROOT / "_build" / "html"))
-PAGES = (
-    sorted(
-        p.relative_to(SITE).as_posix()
-        for p in SITE.rglob("*.html")
-        if "_static" not in p.relative_to(SITE).parts
-    )
-    if SITE.is_dir()
-    else []
-)
-CHAPTERS = [p for p in PAGES if p.startswith("notebooks/")]
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 GENERIC = {  # the generic families, as a stock install maps them
     "sans-serif": "DejaVu Sans",
@@ -100,6 +90,7 @@ def _open(browser, url: str, block_fonts: bool = False, **context):
     if block_fonts:
         page.route("**/_static/fonts/**", lambda route: route.abort())
     page.goto(url, wait_until="load")
+    follow_redirect(page, url.split("/", 3)[3])  # the path after http://host:port/
     page.wait_for_function(
         """() => [...document.querySelectorAll('div.plotly-graph-div')]
             .every(gd => gd.querySelector('.main-svg'))""",
