@@ -6,7 +6,7 @@
 Serves the built site (``_build/html``, or ``LLMVIZ_SITE``), opens each page in Debian's
 chromium on a 1280x900 screen and on a 390x844 phone (a touch screen), in light and dark
 mode, waits until every figure is drawn and the maths typeset, and writes the page as
-tiles two screens tall: ``<out>/<page>-<width>-<theme>-<NN>.png``. It prints how many
+tiles two screens tall (the sticky header tops each): ``<out>/<page>-<width>-<theme>-<NN>.png``. It prints how many
 tiles each page took. Look at every tile: what a reader sees is what no test measures.
 """
 
@@ -31,8 +31,10 @@ def shoot(browser, url: str, stem: Path, width: str, theme: str) -> int:
     """Write one page's tiles at one width and theme; how many were written."""
     w, h = SCREENS[width]
     phone = width == "390"
+    # a viewport two screens tall, scrolled tile by tile: a full-page capture resizes the viewport to the page's
+    # height, which re-lays some pages out (the column shifted, a tile left blank)
     context = browser.new_context(
-        viewport={"width": w, "height": h}, is_mobile=phone, has_touch=phone
+        viewport={"width": w, "height": 2 * h}, is_mobile=phone, has_touch=phone
     )
     context.add_init_script(f"localStorage.setItem('mode', '{theme}');")
     page = context.new_page()
@@ -43,10 +45,9 @@ def shoot(browser, url: str, stem: Path, width: str, theme: str) -> int:
     height = page.evaluate("() => document.documentElement.scrollHeight")
     tiles = 0
     for top in range(0, height, 2 * h):
-        clip = {"x": 0, "y": top, "width": w, "height": min(2 * h, height - top)}
-        page.screenshot(
-            path=f"{stem}-{width}-{theme}-{tiles:02d}.png", full_page=True, clip=clip
-        )
+        page.evaluate("top => window.scrollTo(0, top)", top)
+        page.wait_for_timeout(100)
+        page.screenshot(path=f"{stem}-{width}-{theme}-{tiles:02d}.png")
         tiles += 1
     context.close()
     return tiles

@@ -21,9 +21,9 @@ from llmviz._checks import check_callable
 from llmviz.notebook import building_book
 
 LIVE_ONLY_NOTE = (
-    "**Live explorer.** This figure recomputes as you move its controls, which needs "
-    "a running Python kernel. Open this chapter in Colab (the rocket button at the top "
-    "of the page) or in Jupyter to use it."
+    "**Live explorer, not drawn on this page.** In Colab or Jupyter this cell redraws "
+    "the figure above as you move its controls, which needs a running Python kernel: "
+    "open the chapter there (the rocket button at the top of the page) to use it."
 )
 
 
