@@ -49,6 +49,10 @@ def test_lattice_draws_one_arc_per_edge_and_highlights_the_path():
     assert list(fig.data[PATH_LABELS].text) == ["▁un", "related"]
     assert list(fig.data[NODES].text) == list(range(11))
     assert "".join(fig.data[CHARACTERS].text) == LATTICE_TEXT
+    # the characters have a row of their own below the numbered nodes (between the
+    # dots they touched both dots and numbers on a phone), still inside the y range
+    assert max(fig.data[CHARACTERS].y) < min(fig.data[NODES].y) - 0.1
+    assert min(fig.data[CHARACTERS].y) > fig.layout.yaxis.range[0]
     # -4.0 + -7.5: the path's log-probability is the sum of its pieces
     assert fig.layout.title.text == "Viterbi's best path, bold: log p = -11.50"
     assert fig.layout.title.subtitle.text == "▁un|related"

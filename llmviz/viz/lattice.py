@@ -26,6 +26,7 @@ from llmviz.viz.theme import COLORS
 from llmviz.viz.tokens import MONOSPACE, _label, _text_trace, _titled
 
 GREY = "rgba(128, 128, 128, 0.55)"
+CHAR_ROW = -0.2  # the characters' row, below the node numbers
 
 
 def _arc_height(span: np.ndarray, tallest: int) -> np.ndarray:
@@ -75,7 +76,9 @@ def _edge_traces(edges: list[tuple], best: list[tuple], n: int) -> list[go.Scatt
 
 
 def _node_traces(text: str) -> list[go.Scatter]:
-    """The nodes 0..len(text) along the bottom, and ``text``'s characters between."""
+    """The nodes 0..len(text) along the bottom, numbered below, and ``text``'s
+    characters between them on a row of their own under the numbers (squeezed between
+    the dots and numbers they touched them on a phone)."""
     n = len(text)
     nodes, middles = np.arange(n + 1), (np.arange(n) + 0.5) / n
     node_hover = [f"node {i}: text[:{i}] = {text[:i]!r}" for i in nodes]
@@ -91,7 +94,7 @@ def _node_traces(text: str) -> list[go.Scatter]:
             textposition="bottom center",
             textfont={},
         ),
-        _text_trace([_label(ch) for ch in text], middles, np.zeros(n)),
+        _text_trace([_label(ch) for ch in text], middles, np.full(n, CHAR_ROW)),
     ]
 
 
@@ -128,7 +131,7 @@ def lattice_figure(
     # Positions are scaled into [0, 1], so every text fits the same axes in a slider.
     fig.update_traces(cliponaxis=False)  # piece and node labels may pass the axes
     fig.update_xaxes(visible=False, range=[-0.03, 1.03])
-    fig.update_yaxes(visible=False, range=[-0.15, 1.1])
+    fig.update_yaxes(visible=False, range=[-0.25, 1.1])
     fig.update_layout(showlegend=False, hovermode="closest")
     return _titled(fig, title, height=300).update_layout(margin=dict(l=20, r=20, b=20))
 
