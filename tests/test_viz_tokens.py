@@ -56,9 +56,10 @@ def test_neighbouring_tokens_get_different_colours():
 
 
 def test_wide_characters_count_two_columns():
-    cjk = token_boundaries({"cjk": list("一二三四五六七八九十")}, width=10)
+    # each box is half a column wider than its text: 2.5 columns a CJK character
+    cjk = token_boundaries({"cjk": list("一二三四五六七八九十")}, width=13)
     assert lines_of(cjk) == [1] * 5 + [2] * 5
-    ascii_row = token_boundaries({"ascii": list("abcdefghij")}, width=10)
+    ascii_row = token_boundaries({"ascii": list("abcdefghij")}, width=15)
     assert lines_of(ascii_row) == [1] * 10
     assert lines_of(token_boundaries({"w": ["ab", "cd", "ef"]}, width=3)) == [1, 2, 3]
 
@@ -134,6 +135,18 @@ def test_the_default_width_is_legible_on_a_phone():
     low, high = fig.layout.xaxis.range
     pixels_per_column = (358 - fig.layout.margin.l - fig.layout.margin.r) / (high - low)
     assert pixels_per_column >= 0.6 * fig.data[TOKEN_TEXT].textfont.size
+
+
+def test_a_one_character_token_has_room_inside_its_box_on_a_phone():
+    # At 358 px a box must be wider than its text by a few pixels, or the letter
+    # touches its border and a one-character token is a sliver.
+    fig = token_boundaries({"t": list("abc") * 20})
+    low, high = fig.layout.xaxis.range
+    pixels_per_column = (358 - fig.layout.margin.l - fig.layout.margin.r) / (high - low)
+    left, right = fig.data[0].x[:2]  # the first box, a one-character token
+    text = 0.6 * fig.data[TOKEN_TEXT].textfont.size
+    assert (right - left) * pixels_per_column - text >= 3  # 1.5 px either side
+    assert fig.data[TOKEN_TEXT].textfont.size >= 11
 
 
 def test_a_two_line_title_gets_room_above_the_boxes():

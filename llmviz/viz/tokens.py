@@ -138,10 +138,10 @@ def _check_rows(rows: Rows, ids: Mapping[str, Sequence[int]] | None) -> list[tup
 
 
 def _place(tokens: list[str], width: int, line: float) -> tuple[list[tuple], float]:
-    """(line, column, columns) of each token laid out from ``line``; next free line."""
+    """(line, column, columns + ½) of each token laid out from ``line``; next line."""
     column, places = 0, []
     for token in tokens:
-        size = columns(token)
+        size = columns(token) + 0.5  # room around the text inside its box
         if column and column + size > width:
             line, column = line + 1, 0
         places.append((line, column, size))
