@@ -27,6 +27,13 @@ from llmviz.long_context import (
     split_kv_attention,
     wraparound_leak,
 )
+from llmviz.long_context.swap import (
+    Rotary,
+    dense_attention,
+    forward_with_attention,
+    next_token_losses,
+)
+from llmviz.models import TinyGPT, TinyGPTConfig
 from tests.bad_input import (
     BOOL,
     BOTH,
@@ -175,7 +182,60 @@ MOBA_CASES = [
          SELF | {"block_size": BLOCK, "top_k": SIZE, "scale": SCALE}),
 ]  # fmt: skip
 
-CASES = FEATURE_CASES + LINEAR_CASES + TILING_CASES + S2_CASES + MOBA_CASES
+MODEL = TinyGPT(TinyGPTConfig(vocab_size=20, hidden_size=16, num_hidden_layers=1,
+                              num_attention_heads=4, num_key_value_heads=2,
+                              intermediate_size=24)).eval()  # fmt: skip
+LEARNED = TinyGPT(TinyGPTConfig(vocab_size=20, hidden_size=16, num_hidden_layers=1,
+                                intermediate_size=24, position_embedding="learned"))  # fmt: skip
+HEAD_DIM = MODEL.head_dim
+NOT_A_MODEL = VALUES(("None", None), ("module", torch.nn.Linear(2, 2)),
+                     ("learned positions", LEARNED))  # fmt: skip
+POSITIONS = BOTH(TENSOR((1,), floating=False, none=True),
+                 VALUES(("negative", torch.tensor([-1, 0, 1, 2])),
+                        ("too few", torch.arange(3))))  # fmt: skip
+
+
+def rotary() -> Rotary:
+    return Rotary(MODEL, torch.arange(T))
+
+
+def heads(seed: int) -> torch.Tensor:
+    return randn(B, 4, T, HEAD_DIM, seed=seed)
+
+
+IDS = BOTH(TENSOR((2,), floating=False),
+           VALUES(("out of vocabulary", torch.tensor([[1, 25]])),
+                  ("negative id", torch.tensor([[-1, 2]]))))  # fmt: skip
+SWAP_CASES = [
+    Case("forward_with_attention", forward_with_attention,
+         lambda: {"model": MODEL, "input_ids": torch.tensor([[1, 2, 3]]),
+                  "attention": dense_attention},
+         {"model": NOT_A_MODEL, "input_ids": IDS,
+          "attention": VALUES(("None", None), ("int", 3),
+                              ("wrong shape", lambda q, k, v, r: v[..., :1]),
+                              ("returns a list", lambda q, k, v, r: [1.0]))}),
+    Case("dense_attention", dense_attention,
+         lambda: {"query": heads(0), "key": heads(1), "value": heads(2),
+                  "rotary": rotary()},
+         {"query": BOTH(TENSOR((4,)), VALUES(SHORTER, ("head_dim 3", randn(B, 4, T, 3)))),
+          "key": BOTH(TENSOR((4,)), VALUES(SHORTER)),
+          "value": BOTH(TENSOR((4,)), VALUES(("other length", randn(B, 4, T + 1, 8)))),
+          "rotary": VALUES(("None", None), ("a function", lambda x: x))}),
+    Case("Rotary", Rotary, lambda: {"model": MODEL, "positions": torch.arange(T)},
+         {"model": NOT_A_MODEL, "positions": TENSOR((1,), floating=False)}),
+    Case("Rotary.__call__", lambda x, positions: rotary()(x, positions),
+         lambda: {"x": heads(3), "positions": torch.arange(T)},
+         {"x": BOTH(TENSOR((3, 4), finite=False), VALUES(("head_dim 3", randn(2, T, 3)))),
+          "positions": POSITIONS}),
+    Case("next_token_losses", next_token_losses,
+         lambda: {"logits": randn(2, 3, 5), "input_ids": torch.tensor([[0, 1, 4], [2, 3, 0]])},
+         {"logits": BOTH(TENSOR((3,)), VALUES(("one token", randn(2, 1, 5)))),
+          "input_ids": BOTH(TENSOR((2,), floating=False),
+                            VALUES(("id 5 of 5", torch.tensor([[0, 1, 5], [2, 3, 0]])),
+                                   ("one row", torch.tensor([[0, 1, 2]]))))}),
+]  # fmt: skip
+
+CASES = FEATURE_CASES + LINEAR_CASES + TILING_CASES + S2_CASES + MOBA_CASES + SWAP_CASES
 for case in CASES:  # full names, as tests/test_public_api_coverage.py looks them up
     case.name = f"llmviz.long_context.{case.name}"
 

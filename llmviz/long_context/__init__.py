@@ -1,7 +1,7 @@
 """Chapter 4, long-context attention: linear attention and its feature maps,
 FlashAttention's online softmax over key tiles and the split-KV merge, LongLoRA's
 shifted sparse attention (S2-Attn) and MoBA's block gating, each reducible to dense
-masked attention."""
+masked attention, and TinyGPT with its attention swapped for any of them."""
 
 from llmviz.long_context.features import (
     FEATURE_MAPS,
@@ -22,9 +22,19 @@ from llmviz.long_context.splitkv import (
     merge_attention,
     split_kv_attention,
 )
+from llmviz.long_context.swap import (
+    Rotary,
+    dense_attention,
+    forward_with_attention,
+    next_token_losses,
+)
 from llmviz.long_context.tiling import online_softmax_attention
 
 __all__ = [
+    "Rotary",
+    "dense_attention",
+    "forward_with_attention",
+    "next_token_losses",
     "FEATURE_MAPS",
     "attention_with_lse",
     "block_scores",
