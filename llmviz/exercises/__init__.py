@@ -16,6 +16,12 @@ from llmviz.exercises.heads import (
     check_kv_cache_bytes,
     check_repeat_kv,
 )
+from llmviz.exercises.long_context import (
+    check_longformer_mask,
+    check_merge_tiles,
+    check_select_blocks,
+    check_shift_heads,
+)
 from llmviz.exercises.moe import (
     check_load_balancing_loss,
     check_overflow,
@@ -44,11 +50,15 @@ __all__ = [
     "check_count_pairs",
     "check_kv_cache_bytes",
     "check_load_balancing_loss",
+    "check_longformer_mask",
     "check_merge",
+    "check_merge_tiles",
     "check_overflow",
     "check_repeat_kv",
     "check_rope_rotation",
     "check_route",
+    "check_select_blocks",
+    "check_shift_heads",
     "check_sliding_window_pairs",
     "check_top_p",
     "check_viterbi",
