@@ -13,11 +13,12 @@ from llmviz.viz.theme import COLORS
 CHAPTERS = {
     1: "01_tokenization",
     3: "03_attention",
+    4: "04_long_context",
     6: "06_positional_encoding",
     7: "07_architectures_and_moe",
     8: "08_decoding",
 }
-TITLES = {2: "embeddings", 4: "long context", 5: "FFN and norms"}
+TITLES = {2: "embeddings", 5: "FFN and norms"}
 
 
 def _chapter(number: int, base: str) -> str:
