@@ -43,6 +43,7 @@ from llmviz.exercises.long_context_tiles import (
     merge_reference,
     tile_state,
 )
+from llmviz.long_context.longformer import longformer_mask as llmviz_longformer
 from llmviz.long_context.moba import moba_gate
 from llmviz.long_context.s2attn import s2_attention
 from llmviz.long_context.splitkv import merge_attention
@@ -205,7 +206,7 @@ def test_check_longformer_mask_names_the_mistake(wrong, expected, capsys):
 )
 def test_longformer_reference_is_chapter_3_s_masks(seq_len, half, data):
     """A symmetric window is a causal window of w/2 + 1 keys or its transpose, and
-    Longformer adds chapter 3's global tokens to it."""
+    Longformer adds chapter 3's global tokens to it; llmviz's Longformer agrees."""
     positions = st.lists(st.integers(0, seq_len - 1), unique=True, max_size=4)
     global_indices = data.draw(positions)
     back = masks.materialize(masks.sliding_window(half + 1), seq_len, seq_len)
@@ -216,6 +217,9 @@ def test_longformer_reference_is_chapter_3_s_masks(seq_len, half, data):
         )
     got = longformer_reference(seq_len, 2 * half, global_indices)
     assert torch.equal(got, expected)
+    if half:  # and it is the mask of llmviz's Longformer (window ≥ 2)
+        mask_mod = llmviz_longformer(2 * half, global_indices=global_indices)
+        assert torch.equal(got, masks.materialize(mask_mod, seq_len, seq_len))
 
 
 # --- shift_heads ----------------------------------------------------------------------
