@@ -1,4 +1,5 @@
-"""Bad input for StreamingLLM's public callables (llmviz.long_context.streaming): each
+"""Bad input for StreamingLLM's and Transformer-XL's public callables
+(llmviz.long_context.streaming and .recurrence): each
 bad value of each parameter is refused with a ValueError or TypeError naming it, and
 valid calls leave their inputs alone (tests/bad_input.py)."""
 
@@ -7,6 +8,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from llmviz.long_context.recurrence import (
+    SegmentMemory,
+    evaluation_cost,
+    memory_mask,
+    recurrent_logits,
+    recurrent_losses,
+    segment_attention,
+)
 from llmviz.long_context.streaming import (
     MAX_STREAM,
     StreamingCache,
@@ -81,6 +90,44 @@ CASES = [
          lambda: {"seq_len": T, "policy": "recompute", "window": 3, "num_sinks": 1},
          {"seq_len": INT(1, MAX_STREAM), "policy": CHOICE("dense"), "window": WINDOW,
           "num_sinks": SINKS}),
+]  # fmt: skip
+
+
+def seg(*shape: int, seed: int = 0) -> torch.Tensor:
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
+
+
+def segment() -> dict:
+    return {"query": seg(1, 2, 3, 4), "key": seg(1, 2, 3, 4, seed=1),
+            "value": seg(1, 2, 3, 4, seed=2), "mem_key": seg(1, 2, 5, 4, seed=3),
+            "mem_value": seg(1, 2, 5, 4, seed=4)}  # fmt: skip
+
+
+SEG = TENSOR((4,), mismatch=True)
+CASES += [
+    Case("memory_mask", memory_mask, lambda: {"seg_len": 3, "mem_len": 2},
+         {"seg_len": INT(1, 1 << 20), "mem_len": INT(0, MAX_STREAM)}),
+    Case("segment_attention", segment_attention, segment,
+         {"query": SEG, "key": BOTH(SEG, VALUES(("other length", seg(1, 2, 4, 4)))),
+          "value": TENSOR((4,)),
+          "mem_key": BOTH(TENSOR((4,), mismatch=True, empty=False),
+                          VALUES(("2 heads short", seg(1, 1, 5, 4)))),
+          "mem_value": BOTH(TENSOR((4,), empty=False),
+                            VALUES(("other length", seg(1, 2, 4, 4))))}),
+    Case("SegmentMemory", SegmentMemory, lambda: {"num_layers": 2, "mem_len": 3},
+         {"num_layers": INT(1, 4096), "mem_len": INT(0, MAX_STREAM)}),
+    Case("recurrent_logits", recurrent_logits,
+         lambda: {"model": MODEL, "input_ids": ids(), "seg_len": 3, "mem_len": 2},
+         {"model": MODEL_KIND, "input_ids": IDS, "seg_len": INT(1, 1 << 20),
+          "mem_len": INT(0, MAX_STREAM)}),
+    Case("recurrent_losses", recurrent_losses,
+         lambda: {"model": MODEL, "input_ids": ids(), "seg_len": 3, "mem_len": 2},
+         {"model": MODEL_KIND, "input_ids": IDS, "seg_len": INT(1, 1 << 20),
+          "mem_len": INT(0, MAX_STREAM)}),
+    Case("evaluation_cost", evaluation_cost,
+         lambda: {"seq_len": T, "context": 4, "seg_len": 2},
+         {"seq_len": INT(1, MAX_STREAM), "context": INT(1, 1 << 20),
+          "seg_len": BOTH(INT(1, 1 << 20, none=True), VALUES(("beyond context", 5)))}),
 ]  # fmt: skip
 for case in CASES:  # full names, as tests/test_public_api_coverage.py looks them up
     case.name = f"llmviz.long_context.{case.name}"
