@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from llmviz.long_context.moba import moba_attention, moba_gate
 from llmviz.long_context.nsa import nsa_attention
-from llmviz.long_context.nsa_blocks import _choose, _overlap, _pool, _visible
+from llmviz.long_context.nsa_blocks import _choose, _pool, _visible
 from llmviz.measure import interleaved_best
 
 torch.set_grad_enabled(False)
@@ -81,6 +81,15 @@ def window_attention(q, k, v, window):
     return out
 
 
+def block_sums(probs, block, stride, select):
+    """Selection scores as banded sums, not a matmul with the (N_cmp, T/l′) overlap
+    matrix: with d | l and d | l′, selection block j overlaps the l′/d + l/d − 1 pooled
+    blocks from j·l′/d − (l/d − 1) on."""
+    before = block // stride - 1
+    padded = F.pad(probs, (before, before))  # (..., T/d + l/d − 1)
+    return padded.unfold(-1, select // stride + before, select // stride).sum(-1)
+
+
 def nsa_fast(q, k, v, sizes=NSA, num_selected=NUM_SELECTED, window=WINDOW):
     """The paper's order: the compressed probabilities are computed once, read by the
     compression branch and summed into the selection scores (nsa_blocks' helpers)."""
@@ -91,8 +100,8 @@ def nsa_fast(q, k, v, sizes=NSA, num_selected=NUM_SELECTED, window=WINDOW):
         ~_visible(n, block, stride), float("-inf")
     )  # (B, H, T, N_cmp)
     probs = logits.softmax(-1).nan_to_num_(0.0)  # queries before any whole block: 0
-    selected = _choose(probs @ _overlap(n, block, stride, select), select,
-                       num_selected, 1)  # fmt: skip
+    scores = block_sums(probs, block, stride, select)  # (B, H, T, T/l′)
+    selected = _choose(scores, select, num_selected, 1)
     out = probs @ vc + gathered(q, k, v, selected, select)
     return out + window_attention(q, k, v, window), selected
 
