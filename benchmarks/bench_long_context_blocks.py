@@ -1,10 +1,11 @@
 """NSA and MoBA at n = 16K, side by side in one run: the fraction of the causal keys
 each reads, and its time against dense causal SDPA. Ratios, never absolute goals.
 
-Settings are the papers': NSA l = 32, d = 16, l′ = 64, n = 16, w = 512 [yuan2025nsa];
-MoBA blocks of 512 keys, top-3 [lu2025moba]. The blocks are chosen by the library
-(llmviz.long_context.nsa_blocks.nsa_select, moba.moba_gate). The library's
-attention functions build T×T masks (a 16K² mask per head); here the chosen blocks are
+NSA at the paper's settings, l = 32, d = 16, l′ = 64, n = 16, w = 512 [yuan2025nsa];
+MoBA [lu2025moba] with blocks of 512 keys and top-3. The blocks are chosen by the
+library's rules (moba.moba_gate; nsa_blocks._choose on the pooled probabilities, which
+are computed once, as in the paper, and shared with the compression branch). The
+library's attention functions build T×T masks (a 16K² mask per head); here the chosen blocks are
 read the way the sparse kernels read them, block by block: for each key block, the
 queries that chose it attend to it alone (one partial softmax each, with its
 log-sum-exp), and the partials merge exactly (chapter 4's split-KV merge). Each run
