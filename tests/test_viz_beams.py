@@ -1,11 +1,13 @@
 """The beam-search tree figure: one node per candidate of ``beam_search``, each joined
 to the node of the beam it extends, and clear errors for a malformed tree."""
 
+import math
+
 import pytest
 import torch
 
 from llmviz.decoding.beam import beam_search
-from llmviz.viz.beams import STATUSES, beam_tree_figure
+from llmviz.viz.beams import POSITIONS, STATUSES, beam_tree_figure
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +30,15 @@ def nodes(fig):
 
 
 def segments(fig):
-    """{end point: start point} over the edge traces."""
+    """{the node an edge stops above: its start point} over the edge traces."""
     found = {}
     for trace in fig.data[: len(STATUSES)]:
         xs, ys = list(trace.x), list(trace.y)
         for i in range(0, len(xs), 3):
             assert xs[i + 2] is None and ys[i + 2] is None  # one segment each
-            found[(xs[i + 1], ys[i + 1])] = (xs[i], ys[i])
+            step = math.ceil(ys[i + 1])
+            assert step - 1 < ys[i + 1] < step  # it stops short of the node, above it
+            found[(xs[i + 1], step)] = (xs[i], ys[i])
     return found
 
 
@@ -117,19 +121,108 @@ def test_steps_draws_the_first_steps_on_the_axes_of_the_whole_tree(tree):
     assert bottom > len(tree) and top < 0
 
 
-def test_pruned_labels_show_on_hover_only_and_neighbours_alternate_sides(tree):
-    fig = beam_tree_figure(tree)
-    by_status = {trace.name: trace for trace in fig.data[len(STATUSES) :]}
+def test_pruned_labels_show_on_hover_only(tree):
+    by_status = {trace.name: trace for trace in beam_tree_figure(tree).data[3:]}
     assert by_status["pruned"].mode == "markers"
     assert by_status["running"].mode == by_status["finished"].mode == "markers+text"
-    pairs = {
-        (rank % 2, position)
-        for trace in by_status.values()
-        for rank, position in zip(trace.x, trace.textposition, strict=True)
-    }
-    # one side per parity of the rank, and the two sides differ: labels of ranks side
-    # by side never share a side
-    assert len(pairs) == 2 and {parity for parity, _ in pairs} == {0, 1}
+
+
+PHONE = 358 - 60 - 10  # px: the plot's width in a 390 px phone's text column
+
+
+def phone_boxes(fig, text_px=11):
+    """{(rank, step): its label's box (left, right, top, bottom) in px on a phone},
+    for plotly's text positions, the text as wide as Verdana's widest (0.62 em a
+    character) and a pixel all round."""
+    (x0, x1), (y1, y0) = fig.layout.xaxis.range, fig.layout.yaxis.range
+    sx = PHONE / (x1 - x0)
+    sy = (fig.layout.height - fig.layout.margin.t - fig.layout.margin.b) / (y1 - y0)
+    gap = 9 / 2 / 0.8 + 1  # plotly's offset of text from a 9 px marker's centre
+    boxes = {}
+    for trace in fig.data[len(STATUSES) :]:
+        if trace.mode != "markers+text":
+            continue
+        for x, y, text, position in zip(
+            trace.x, trace.y, trace.text, trace.textposition, strict=True
+        ):
+            width = 0.62 * text_px * len(text.replace("&lt;", "<"))
+            cx, cy = (x - x0) * sx, (y - y0) * sy
+            vertical, horizontal = position.split()
+            top = {
+                "top": cy - gap - 1.05 * text_px,
+                "middle": cy - 0.5 * text_px,
+                "bottom": cy + gap,
+            }[vertical]
+            left = {
+                "center": cx - width / 2,
+                "right": cx + gap,
+                "left": cx - gap - width,
+            }[horizontal]
+            boxes[(x, y)] = (
+                left - 1,
+                left + width + 1,
+                top - 1,
+                top + 1.05 * text_px + 1,
+            )
+    return boxes, (sx, sy, x0, y0)
+
+
+@pytest.mark.parametrize("label", [str, lambda token: f" word{token}"])
+def test_on_a_phone_no_label_meets_an_edge_a_node_another_label_or_the_border(
+    tree, label
+):
+    fig = beam_tree_figure(tree, label=label, title="a<br>title")
+    boxes, (sx, sy, x0, y0) = phone_boxes(fig)
+    assert len(boxes) == 1 + sum(c["status"] != "pruned" for step in tree for c in step)
+    (left, right), (bottom, top) = fig.layout.xaxis.range, fig.layout.yaxis.range
+    points = [  # every edge, a point per px
+        ((xa + (xb - xa) * t / 200 - x0) * sx, (ya + (yb - ya) * t / 200 - y0) * sy)
+        for trace in fig.data[: len(STATUSES)]
+        for xa, ya, xb, yb in zip(
+            trace.x[::3], trace.y[::3], trace.x[1::3], trace.y[1::3], strict=True
+        )
+        for t in range(201)
+    ]
+    nodes = [
+        ((x - x0) * sx, (y - y0) * sy)
+        for trace in fig.data[len(STATUSES) :]
+        for x, y in zip(trace.x, trace.y, strict=True)
+    ]
+    for node, box in boxes.items():
+        assert (left - x0) * sx <= box[0] and box[1] <= (right - x0) * sx, node
+        assert (top - y0) * sy <= box[2] and box[3] <= (bottom - y0) * sy, node
+        for x, y in points:
+            assert not (box[0] < x < box[1] and box[2] < y < box[3]), node
+        for x, y in nodes:  # a 9 px marker
+            assert not (box[0] < x + 4.5 and x - 4.5 < box[1]) or not (
+                box[2] < y + 4.5 and y - 4.5 < box[3]
+            ), node
+        for other, other_box in boxes.items():
+            if other != node:
+                assert not (box[0] < other_box[1] and other_box[0] < box[1]) or not (
+                    box[2] < other_box[3] and other_box[2] < box[3]
+                ), (node, other)
+
+
+def test_labels_keep_their_places_as_the_tree_grows(tree):
+    def places(fig):
+        return {
+            (x, y): position
+            for trace in fig.data[len(STATUSES) :]
+            for x, y, position in zip(trace.x, trace.y, trace.textposition, strict=True)
+        }
+
+    whole = places(beam_tree_figure(tree))
+    assert set(whole.values()) <= set(POSITIONS)
+    for steps in range(len(tree)):
+        assert places(beam_tree_figure(tree, steps=steps)).items() <= whole.items()
+
+
+def test_a_crowded_tree_is_still_drawn(tree):
+    fig = beam_tree_figure(tree, label=lambda token: "a long label " * 4)
+    assert all(
+        set(trace.textposition) <= set(POSITIONS) for trace in fig.data[len(STATUSES) :]
+    )
 
 
 def test_steps_beyond_the_tree_is_refused(tree):

@@ -5,11 +5,14 @@ extends (``parent``), its ``token``, its summed log-probability ``score`` and a
 ``status``: "running" (kept as a beam), "finished" (ended, stored as a hypothesis) or
 "pruned". Here the tree grows downwards, so that a phone's narrow column holds it: the
 candidate of rank ``i`` at step ``s`` sits at x = i, y = s, joined to the node of the
-beam it extends.
+beam it extends by an edge that stops just above it: each label sits in that gap, above
+its node or, where that is taken, beside or below it, where no edge, node or other
+label is, so that on a phone no line strikes a label through.
 """
 
 from __future__ import annotations
 
+import html
 import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -26,6 +29,27 @@ STATUSES = {  # status: (colour, marker symbol, edge dash)
     "pruned": ("#aaaaaa", "circle-open", "dot"),
 }
 _KEYS = {"parent", "token", "score", "status"}
+
+# Where a label may sit: above or below its node, centred or to one side. Each label
+# takes the first of these whose box meets no edge, node, other label or border,
+# measured as on a 358 px phone, the narrowest width the book is read at (wider, a
+# label's box only shrinks towards its node, in the axes' units, so it stays clear).
+POSITIONS = (
+    "top center",
+    "top right",
+    "top left",
+    "bottom center",
+    "bottom right",
+    "bottom left",
+    "middle right",
+    "middle left",
+)
+_FONT = 11  # px, the labels' text
+_MARKER = 9  # px, the nodes' markers
+_PHONE_PLOT = 358 - 60 - 10  # px, the plot's width on a phone (its margins)
+# widths in em, a little over Verdana's (the widest of the figures' fonts)
+_EM = dict.fromkeys("·.,:;'’\"!|iIjlrtf ", 0.36) | dict.fromkeys("mwMW↵", 0.9)
+_GAP = _MARKER / 2 / 0.8 + 1  # px, plotly's offset of text from a marker's centre
 
 
 def _check_candidate(candidate: Any, where: str) -> None:
@@ -103,6 +127,144 @@ def _walk(tree: list[list[dict]], label: Callable[[int], str]) -> list[tuple]:
     return found
 
 
+def _meets(box: tuple, start: tuple, end: tuple) -> bool:
+    """Whether the segment from ``start`` to ``end`` meets ``box`` (left, right, top,
+    bottom): Liang and Barsky's clipping."""
+    (x0, y0), (x1, y1) = start, end
+    low, high = 0.0, 1.0
+    for p, q in (
+        (x0 - x1, x0 - box[0]),
+        (x1 - x0, box[1] - x0),
+        (y0 - y1, y0 - box[2]),
+        (y1 - y0, box[3] - y0),
+    ):
+        if p == 0:
+            if q < 0:
+                return False
+        elif p < 0:
+            low = max(low, q / p)
+        else:
+            high = min(high, q / p)
+    return low <= high
+
+
+def _overlap(a: tuple, b: tuple) -> bool:
+    return a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]
+
+
+def _label_box(position: str, x: float, y: float, text: str) -> tuple:
+    """The box (left, right, top, bottom, in px, y down) that plotly gives ``text`` at
+    ``position`` beside a node at (x, y), a pixel wider all round."""
+    width = _FONT * sum(_EM.get(c, 0.65) for c in html.unescape(text))
+    vertical, horizontal = position.split()
+    baseline = {
+        "top": y - _GAP - 0.25 * _FONT,
+        "middle": y + 0.3 * _FONT,
+        "bottom": y + _GAP + 0.8 * _FONT,
+    }[vertical]
+    left = {
+        "center": x - width / 2,
+        "right": x + _GAP,
+        "left": x - _GAP - width,
+    }[horizontal]
+    return (
+        left - 1,
+        left + width + 1,
+        baseline - 0.8 * _FONT - 1,
+        baseline + 0.25 * _FONT + 1,
+    )
+
+
+def _scales(tree: list[list[dict]], title: str | None) -> tuple[float, float]:
+    """Pixels per rank and per step on a phone."""
+    widest = max((len(candidates) for candidates in tree), default=1)
+    top = 100 + 22 * (title.count("<br>") if title else 0)  # style's margins
+    return _PHONE_PLOT / (widest + 0.2), (_height(tree) - top - 50) / (len(tree) + 1.2)
+
+
+def _positions(drawn: list[tuple], scales: tuple, border: tuple) -> dict:
+    """{(rank, step): position} for every labelled node, a row at a time: positions
+    whose boxes meet no edge, node, border or other label, the earliest of
+    ``POSITIONS`` first (a search that backs up when a row's labels meet); where none
+    is clear, the one that meets the fewest things."""
+    sx, sy = scales
+    left, right, top, bottom = (
+        border[0] * sx,
+        border[1] * sx,
+        *(b * sy for b in border[2:]),
+    )
+    near = {}  # step: the edges and markers a label of that step can meet, in px
+    half = _MARKER / 2 + 1
+    for x, y, _, (x0, y0), _, _ in drawn:
+        mark = (x * sx - half, x * sx + half, y * sy - half, y * sy + half)
+        edge = ((x0 * sx, y0 * sy), (x * sx, (y - _stop(sy)) * sy))
+        for step in (y - 1, y, y + 1):
+            near.setdefault(step, ([], []))[1].append(mark)
+        for step in (y - 1, y) if y else ():  # an edge runs from step y - 1 to y
+            near[step][0].append(edge)
+
+    def hits(box: tuple, y: int) -> int:
+        edges, marks = near[y]
+        inside = (
+            left <= box[0] and box[1] <= right and top <= box[2] and box[3] <= bottom
+        )
+        return (
+            (not inside)
+            + sum(_meets(box, *edge) for edge in edges)
+            + sum(_overlap(box, mark) for mark in marks)
+        )
+
+    rows: dict[int, list] = {}  # step: its labelled nodes
+    for x, y, status, _, text, _ in drawn:
+        if status != "pruned":
+            rows.setdefault(y, []).append((x, y, text))
+    placed, found = [], {}
+    for row in rows.values():
+        options = []  # per node: (hits, position, box), the clear ones in order
+        for x, y, text in row:
+            scored = [
+                (hits(box, y), position, box)
+                for position in POSITIONS
+                for box in [_label_box(position, x * sx, y * sy, text)]
+            ]
+            clear = [option for option in scored if not option[0]]
+            options.append(clear or [min(scored, key=lambda option: option[0])])
+        chosen = _search(options, placed, [10_000]) or [node[0] for node in options]
+        for (x, y, _), (_, position, box) in zip(row, chosen, strict=True):
+            found[(x, y)] = position
+            placed.append(box)
+    return found
+
+
+def _search(options: list[list[tuple]], placed: list[tuple], budget: list[int]):
+    """One option per node whose boxes meet neither each other nor ``placed``, the
+    earliest options first; None if there is none, or none within ``budget`` tries.
+
+    >>> box = lambda left: (0, "top center", (left, left + 2, 0, 1))
+    >>> [option[2][0] for option in _search([[box(0)], [box(1), box(2)]], [], [9])]
+    [0, 2]
+    >>> _search([[box(0)], [box(1)]], [], [9]) is None
+    True
+    """
+    if not options:
+        return []
+    for option in options[0]:
+        budget[0] -= 1
+        if budget[0] < 0:
+            return None
+        if not any(_overlap(option[2], box) for box in placed):
+            rest = _search(options[1:], [*placed, option[2]], budget)
+            if rest is not None:
+                return [option, *rest]
+    return None
+
+
+def _stop(sy: float) -> float:
+    """How far above its node an edge stops, in steps: above the node's label (at
+    most three quarters of the way, so that the edge shows, on a very tall tree)."""
+    return min(0.75, (_GAP + 1.05 * _FONT + 2) / sy)
+
+
 def beam_tree_figure(
     tree: Sequence[Sequence[dict]],
     label: Callable[[int], str] = str,
@@ -112,8 +274,10 @@ def beam_tree_figure(
     """Draw ``beam_search(...)["tree"]``: a node per candidate, an edge to its beam.
 
     The tree grows downwards, a row per step, its candidates best first from left to
-    right. ``label(token)`` gives each node's text (default: the token id), drawn with
-    visible whitespace beside the kept beams and the finished hypotheses; a pruned
+    right; each edge runs from the beam's node to just above the candidate's label.
+    ``label(token)`` gives each node's text (default: the token id), drawn with
+    visible whitespace beside the kept beams and the finished hypotheses, each where,
+    measured as on a 358 px phone, it meets no edge, node or other label; a pruned
     candidate shows its text on hover only, as every node shows its token, score and
     status. The prompt is the node at step 0. ``steps`` draws only the first ``steps``
     steps, on the axes of the whole tree, so that frames of a growing tree line up.
@@ -131,15 +295,17 @@ def beam_tree_figure(
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a str or None, got {type(title).__name__}")
     drawn = _walk(tree, label)  # checks every parent, drawn or not
+    scales = _scales(tree, title)
+    place = _positions(drawn, scales, _border(tree))
     if steps is not None:
         check_int("steps", steps, minimum=0, maximum=len(tree))
         drawn = [node for node in drawn if node[1] <= steps]
     edges = {status: ([], []) for status in STATUSES}
     nodes = {status: ([], [], [], []) for status in STATUSES}  # x, y, text, hover
     for x, y, status, (x0, y0), text, hover in drawn:
-        if y:  # the prompt has no edge
+        if y:  # the prompt has no edge; the others stop above their node's label
             edges[status][0].extend([x0, x, None])
-            edges[status][1].extend([y0, y, None])
+            edges[status][1].extend([y0, y - _stop(scales[1]), None])
         for values, value in zip(nodes[status], (x, y, text, hover), strict=True):
             values.append(value)
     traces = []  # plain dicts: plotly checks them once, in go.Figure
@@ -170,10 +336,10 @@ def beam_tree_figure(
                 hoverinfo="text",
                 # pruned candidates outnumber the rest: their labels would crowd it
                 mode="markers" if status == "pruned" else "markers+text",
-                # labels above the nodes of even ranks and below those of odd ones,
-                # so that neighbouring columns' labels never meet on a narrow screen
+                # each label where it meets no edge, node or label, on every frame:
+                # placed once for the whole tree
                 textposition=[
-                    "top center" if rank % 2 == 0 else "bottom center" for rank in x
+                    place.get(xy, POSITIONS[0]) for xy in zip(x, y, strict=True)
                 ],
                 textfont=dict(size=11),
                 marker=marker,
@@ -183,15 +349,26 @@ def beam_tree_figure(
     return _tree_layout(go.Figure(data=traces), tree, title)
 
 
+def _height(tree: list[list[dict]]) -> int:
+    return min(700, 200 + 40 * len(tree))
+
+
+def _border(tree: list[list[dict]]) -> tuple[float, float, float, float]:
+    """The axes' ranges: (left, right, top, bottom), in ranks and steps."""
+    widest = max((len(candidates) for candidates in tree), default=1)
+    return (-0.6, widest - 0.4, -0.6, len(tree) + 0.6)
+
+
 def _tree_layout(
     fig: go.Figure, tree: list[list[dict]], title: str | None
 ) -> go.Figure:
     """Axes for the whole tree (rank across, step down) and room for every row."""
+    left, right, top, bottom = _border(tree)
     widest = max((len(candidates) for candidates in tree), default=1)
     fig.update_layout(
         xaxis=dict(
             title="candidates of the step, best first",
-            range=[-0.6, widest - 0.4],
+            range=[left, right],
             tickvals=list(range(widest)),
             ticktext=[str(rank) for rank in range(1, widest + 1)],
             zeroline=False,
@@ -199,10 +376,12 @@ def _tree_layout(
         yaxis=dict(
             title="step",
             dtick=1,
-            range=[len(tree) + 0.6, -0.6],  # step 0, the prompt, on top
+            range=[bottom, top],  # step 0, the prompt, on top
             zeroline=False,
         ),
     )
-    style(fig, title, height=min(700, 200 + 40 * len(tree)), top=100)
+    style(fig, title, height=_height(tree), top=100)
+    fig.update_xaxes(showgrid=False)  # a column's grid line would cross its labels
+    fig.layout.margin.r = 10  # the labels' room on a phone: nothing is at the right
     legend = dict(orientation="h", x=0.5, xanchor="center", y=1.0, yanchor="bottom")
     return fig.update_layout(legend=legend)  # above the plot: all its width for nodes
