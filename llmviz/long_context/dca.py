@@ -1,4 +1,4 @@
-"""Dual Chunk Attention [an2024chunkllama]: attention over a sequence longer than the
+"""Dual Chunk Attention [an2024dca]: attention over a sequence longer than the
 pretraining length c, with RoPE positions remapped so that no (query, key) distance
 reaches c. Training-free: the weights are untouched.
 

@@ -1,4 +1,4 @@
-"""Dual Chunk Attention's positions [an2024chunkllama]: which relative distance each
+"""Dual Chunk Attention's positions [an2024dca]: which relative distance each
 (query, key) pair is given, so that none reaches the pretraining length.
 
 The sequence is cut into chunks of ``chunk_size`` s. Keys sit at j mod s. A query i is
