@@ -90,13 +90,12 @@ def tokens_seen(
     if position is None:
         position = seq_len - 1
     position = check_int("position", position, minimum=0, maximum=seq_len - 1)
-    step = materialize(mask_mod, seq_len, seq_len) | torch.eye(
-        seq_len, dtype=torch.bool
-    )
-    seen = torch.zeros(seq_len, dtype=torch.bool)
-    seen[position] = True  # a row: the positions this output depends on so far
+    step = materialize(mask_mod, seq_len, seq_len)
+    step = step.fill_diagonal_(True).float()  # (T, T) in 0/1, the residual included
+    seen = torch.zeros(seq_len)
+    seen[position] = 1.0  # a row: the positions this output depends on so far
     counts = []
     for _ in range(num_layers):
-        seen = (seen.float() @ step.float()) > 0  # (T,): one more layer back
-        counts.append(int(seen.sum()))
+        seen = (seen @ step).clamp_(max=1.0)  # (T,): one more layer back
+        counts.append(int(seen.count_nonzero()))
     return counts
