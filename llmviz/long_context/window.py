@@ -65,15 +65,15 @@ def _chunked(query: Tensor, key: Tensor, value: Tensor, window: int, scale) -> T
     q = query.unflatten(-2, (blocks, window))  # (..., blocks, W, d)
     k = key.unflatten(-2, (blocks, window))  # (..., blocks, W, d)
     v = value.unflatten(-2, (blocks, window))  # (..., blocks, W, d_v)
+    # the first block has no previous one: plain causal attention inside it
     first = attend(q[..., 0, :, :], k[..., 0, :, :], v[..., 0, :, :], is_causal=True,
                    scale=scale)  # fmt: skip
     parts = [first.unsqueeze(-3)]  # (..., 1, W, d_v)
-    if blocks > 1:
-        pairs_k = torch.cat(
-            [k[..., :-1, :, :], k[..., 1:, :, :]], -2
-        )  # (..., b−1, 2W, d)
-        pairs_v = torch.cat([v[..., :-1, :, :], v[..., 1:, :, :]], -2)
-        rest = attend(q[..., 1:, :, :], pairs_k, pairs_v, band(window), scale=scale)
+    if blocks > 1:  # block b's keys: [K_{b−1}; K_b], the same band mask for every b
+        # (..., blocks − 1, 2W, d)
+        pair_k = torch.cat([k[..., :-1, :, :], k[..., 1:, :, :]], -2)
+        pair_v = torch.cat([v[..., :-1, :, :], v[..., 1:, :, :]], -2)
+        rest = attend(q[..., 1:, :, :], pair_k, pair_v, band(window), scale=scale)
         parts.append(rest)  # (..., blocks − 1, W, d_v)
     out = torch.cat(parts, -3).flatten(-3, -2)  # (..., blocks·W, d_v)
     return out[..., :seq_len, :]
@@ -102,7 +102,7 @@ def sliding_window_attention_dense(
     >>> sliding_window_attention_dense(q, k, v, window=3).shape
     torch.Size([3, 3])
     """
-    batch, window, scale = _checked(query, key, value, window, scale)
+    _, window, scale = _checked(query, key, value, window, scale)
     seq_len = query.shape[-2]
     check_dense("the dense window mask", (), q_len=seq_len, kv_len=seq_len)
     mask = masks.materialize(masks.sliding_window(window), seq_len, seq_len)
