@@ -63,9 +63,9 @@ METHODS: dict[str, _Method] = {
                       "nC + (n/C)d²", {"chunk": 64}),
     "s2": _Method("S2-Attn, LongLoRA (G)", "2dn(G + 1)", "nG", {"group": 4096}),
     "streaming": _Method("StreamingLLM (s sinks + w)", "4d(nL − L(L−1)/2), L = s + w",
-                         "n(s + w)",
+                         "n(s + 2w)",
                          {"num_sinks": 4, "window": 1020}),
-    "dca": _Method("DCA, ChunkLlama (chunk s)", "2dn(n+1)", "sn",
+    "dca": _Method("DCA, ChunkLlama (chunk s, trained c)", "2dn(n+1)", "sn",
                    {"chunk": 3072, "pretraining_length": 4096}),
     "nsa": _Method("NSA (l, σ, l′, k, w)", "≈ 4dn(n/2σ + (k−½)l′ + w)",
                    "n·max(n/σ, kl′, w)",
@@ -166,8 +166,8 @@ def _memory(method: str, n: int, d: int, s: dict[str, int]) -> int:
         return n * (min(s["tile"], n) + d + 2)
     if method == "window":
         return n * 2 * min(s["window"], n)
-    if method == "streaming":
-        return n * min(s["num_sinks"] + s["window"], n)
+    if method == "streaming":  # blocks of w queries: the sinks and 2w recent keys
+        return n * min(s["num_sinks"] + 2 * s["window"], n)
     if method == "strided":
         return n * (min(s["stride"], n) + -(-n // s["stride"]))
     if method == "longformer":
