@@ -10,6 +10,11 @@ load whose reader jumps to the page's last figure (outside the folded solutions)
     LLMVIZ_SITE=/tmp/site/_build/html .venv/bin/python benchmarks/bench_site.py
     .venv/bin/python benchmarks/bench_site.py --quick    # one chapter (the unit tests run this)
     .venv/bin/python benchmarks/bench_site.py intro 03_  # the pages whose path holds these
+    .venv/bin/python benchmarks/bench_site.py --repeat=5 03_ 06_   # medians of 5 cold loads a page
+    LLMVIZ_SITE=/tmp/before/_build/html:/tmp/after/_build/html .venv/bin/python benchmarks/bench_site.py --repeat=5 03_
+
+On a shared machine the times swing with the load (printed before and after): compare builds in one run, several
+sites separated by ':', whose loads take turns (the order alternates from one repetition to the next).
 
 Goals (issue 14): a chapter transfers at most 4 MB; a page without figures loads no plotly; the figures a reader
 looks at (on the first screen, or jumped to) drawn within 3 s.
@@ -26,7 +31,14 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SITE = Path(os.environ.get("LLMVIZ_SITE", ROOT / "_build" / "html"))
+SITES = [
+    Path(p)
+    for p in os.environ.get("LLMVIZ_SITE", str(ROOT / "_build" / "html")).split(
+        os.pathsep
+    )
+    if p
+]
+SITE = SITES[0]
 GOAL_BYTES, GOAL_SECONDS = 4_000_000, 3.0
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run"]
 # resolves to the time (ms since navigation) at which every figure on the page has drawn
@@ -138,57 +150,104 @@ def jump(browser, base_url: str, page_path: str) -> float:
     return seconds
 
 
-def main(quick: bool) -> None:
+def _median(values: list[float]) -> float:
+    ordered = sorted(
+        values
+    )  # inf (never drawn) sorts last; nan (no such figure) stays nan
+    if any(v != v for v in ordered):
+        return float("nan")
+    middle = len(ordered) // 2
+    return (
+        ordered[middle]
+        if len(ordered) % 2
+        else (ordered[middle - 1] + ordered[middle]) / 2
+    )
+
+
+def _load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main(quick: bool, repeat: int = 1) -> None:
     print(__doc__.strip().splitlines()[-1])
     executable = shutil.which("chromium")
-    if not (SITE / "index.html").is_file() or executable is None:
-        missing = "chromium" if executable is None else f"a built site at {SITE}"
+    missing = [site for site in SITES if not (site / "index.html").is_file()]
+    if missing or executable is None:
+        missing = "chromium" if executable is None else f"a built site at {missing[0]}"
         print(f"skipped: no {missing} (`make site browser`); goal unmeasured")
         return
     from playwright.sync_api import sync_playwright
 
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(SITE))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base_url = f"http://127.0.0.1:{server.server_address[1]}/"
+    base_urls = []
+    servers = []
+    for site in SITES:
+        server = ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site))
+        )
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        base_urls.append(f"http://127.0.0.1:{server.server_address[1]}/")
     todo = pages(SITE)
     chosen = [a for a in sys.argv[1:] if not a.startswith("--")]
     if chosen:
         todo = [p for p in todo if any(c in p for c in chosen)]
     if quick:
         todo = [p for p in todo if p.startswith("notebooks/")][:1]
+    several = len(SITES) > 1
+    if several:
+        for i, site in enumerate(SITES):
+            print(f"site {i}: {site}")
+    if repeat > 1:
+        print(f"times: the median of {repeat} cold loads")
+    print(_load())
     print(
-        f"{'page':40} {'MB':>6} {'goal':>5} {'paint s':>7} {'figs':>4} {'screen s':>8}"
-        f" {'jump s':>6} {'goal':>5} {'all s':>5}  MB by kind"
+        f"{'page':40} {'site ' if several else ''}{'MB':>6} {'goal':>5} {'paint s':>7}"
+        f" {'figs':>4} {'screen s':>8} {'jump s':>6} {'goal':>5} {'all s':>5}  MB by kind"
     )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=executable, args=CHROMIUM_ARGS
         )
         for page_path in todo:
-            m = measure(browser, base_url, page_path)
-            kinds = " ".join(
-                f"{k} {v / 1e6:.2f}"
-                for k, v in sorted(m["kinds"].items(), key=lambda kv: -kv[1])
-            )
-            size_ok = "ok" if m["bytes"] <= GOAL_BYTES else "OVER"
-            jumped = (
-                jump(browser, base_url, page_path) if m["figures"] else float("nan")
-            )
-            # nan: no figure on the first screen, or none on the page
-            slowest = max((t for t in (m["screen"], jumped) if t == t), default=0.0)
-            time_ok = "ok" if slowest <= GOAL_SECONDS else "OVER"
-            if not m["figures"] and "plotly" in m["kinds"]:
-                size_ok = "PLOT"  # plotly loaded on a page without figures
-            print(
-                f"{page_path:40} {m['bytes'] / 1e6:6.2f} {size_ok:>5} {m['paint']:7.2f}"
-                f" {m['figures']:4d}"
-                f" {m['screen']:8.2f} {jumped:6.2f} {time_ok:>5} {m['seconds']:5.2f}  {kinds}"
-            )
+            runs: dict[int, list] = {i: [] for i in range(len(SITES))}
+            for r in range(repeat):
+                order = list(range(len(SITES)))
+                for i in order if r % 2 == 0 else order[::-1]:
+                    m = measure(browser, base_urls[i], page_path)
+                    jumped = (
+                        jump(browser, base_urls[i], page_path)
+                        if m["figures"]
+                        else float("nan")
+                    )
+                    runs[i].append((m, jumped))
+            for i, measured in runs.items():
+                m = measured[0][0]
+                for key in ("screen", "seconds", "paint"):
+                    m[key] = _median([run[0][key] for run in measured])
+                jumped = _median([run[1] for run in measured])
+                kinds = " ".join(
+                    f"{k} {v / 1e6:.2f}"
+                    for k, v in sorted(m["kinds"].items(), key=lambda kv: -kv[1])
+                )
+                size_ok = "ok" if m["bytes"] <= GOAL_BYTES else "OVER"
+                # nan: no figure on the first screen, or none on the page
+                slowest = max((t for t in (m["screen"], jumped) if t == t), default=0.0)
+                time_ok = "ok" if slowest <= GOAL_SECONDS else "OVER"
+                if not m["figures"] and "plotly" in m["kinds"]:
+                    size_ok = "PLOT"  # plotly loaded on a page without figures
+                print(
+                    f"{page_path:40} {f'{i:4d} ' if several else ''}"
+                    f"{m['bytes'] / 1e6:6.2f} {size_ok:>5} {m['paint']:7.2f}"
+                    f" {m['figures']:4d}"
+                    f" {m['screen']:8.2f} {jumped:6.2f} {time_ok:>5} {m['seconds']:5.2f}  {kinds}"
+                )
         browser.close()
-    server.shutdown()
+    for server in servers:
+        server.shutdown()
+    print(_load())
 
 
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv[1:])
+    flags = sys.argv[1:]
+    repeats = [int(a.split("=", 1)[1]) for a in flags if a.startswith("--repeat=")]
+    main(quick="--quick" in flags, repeat=max(1, repeats[-1]) if repeats else 1)
