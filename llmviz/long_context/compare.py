@@ -52,7 +52,7 @@ class _Method(NamedTuple):
 
 METHODS: dict[str, _Method] = {
     "dense": _Method("dense causal (textbook)", "2dn(n+1)", "n²", {}),
-    "flash": _Method("FlashAttention (tiled)", "2dn(n+1)", "n(tile + d + 2)",
+    "flash": _Method("FlashAttention (tile)", "2dn(n+1)", "n(tile + d + 2)",
                      {"tile": 128}),
     "window": _Method("sliding window W", "4d(nW − W(W−1)/2)", "2nW", {"window": 1024}),
     "strided": _Method("strided, Sparse Transformer (l)", "≈ 4dn(l + n/2l)",
