@@ -3,8 +3,15 @@ Sparse Transformer, Longformer) and their receptive field, Transformer-XL's segm
 recurrence, StreamingLLM's sinks, linear attention and its feature maps,
 FlashAttention's online softmax and the split-KV merge, LongLoRA's S2-Attn, dual chunk
 attention, NSA and MoBA: each reducible to dense masked attention, and TinyGPT with its
-attention swapped for any of them."""
+attention swapped for any of them, compared side by side."""
 
+from llmviz.long_context.compare import (
+    METHODS,
+    keys_per_query,
+    mean_loss,
+    method_attention,
+    method_cost,
+)
 from llmviz.long_context.dca import dca_attention, dca_attention_by_chunks
 from llmviz.long_context.dca_positions import (
     dca_distances,
@@ -79,6 +86,7 @@ from llmviz.long_context.window import (
 
 __all__ = [
     "FEATURE_MAPS",
+    "METHODS",
     "POLICIES",
     "LongformerAttention",
     "Rotary",
@@ -101,13 +109,17 @@ __all__ = [
     "evaluation_cost",
     "fixed_factorization",
     "forward_with_attention",
+    "keys_per_query",
     "kept_tokens",
     "linear_attention",
     "linear_attention_weights",
     "local_and_strided",
+    "mean_loss",
     "longformer_mask",
     "memory_mask",
     "merge_attention",
+    "method_attention",
+    "method_cost",
     "moba_attention",
     "moba_gate",
     "next_token_losses",
