@@ -30,7 +30,7 @@ from llmviz.long_context.nsa import nsa_attention
 from llmviz.long_context.nsa_blocks import compress_blocks
 from llmviz.long_context.patterns import local_and_strided
 from llmviz.long_context.s2attn import s2_mask_mod
-from llmviz.long_context.streaming import attended_pairs, kept_tokens
+from llmviz.long_context.streaming import kept_tokens, policy_pairs
 from llmviz.long_context.swap import next_token_losses
 from llmviz.models import TinyGPT, TinyGPTConfig, load_tinygpt
 
@@ -80,7 +80,7 @@ def test_streaming_counts_its_cache(n, num_sinks, window):
     window = min(window, n)
     keys = keys_per_query("streaming", n, {"num_sinks": num_sinks, "window": window})
     assert keys.tolist() == [len(kept_tokens(t, num_sinks, window)) for t in range(n)]
-    assert int(keys.sum()) == attended_pairs(n, "sinks", window, min(num_sinks, n))
+    assert int(keys.sum()) == policy_pairs(n, "sinks", window, min(num_sinks, n))
 
 
 @EXAMPLES

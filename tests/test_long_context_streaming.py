@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from llmviz.long_context.streaming import (
     StreamingCache,
-    attended_pairs,
     kept_tokens,
     policy_losses,
+    policy_pairs,
     recompute_losses,
     sinks_window_attention,
     stream_losses,
@@ -151,16 +151,16 @@ def test_the_trained_model_streams_its_dense_cache_exactly():
 @given(length=st.integers(1, 200), window=st.integers(1, 200), sinks=st.integers(0, 9))
 def test_attended_pairs_match_the_closed_forms(length, window, sinks):
     window, sinks = min(window, length), min(sinks, length)
-    assert attended_pairs(length, "dense") == length * (length + 1) // 2
+    assert policy_pairs(length, "dense") == length * (length + 1) // 2
     full = max(0, length - window)  # steps with a full window
     filling = (
         window * (window + 1) // 2 if length >= window else length * (length + 1) // 2
     )
-    assert attended_pairs(length, "window", window) == filling + full * window
+    assert policy_pairs(length, "window", window) == filling + full * window
     reruns = sum(
         min(t + 1, window) * (min(t + 1, window) + 1) // 2 for t in range(length)
     )
-    assert attended_pairs(length, "recompute", window) == reruns
+    assert policy_pairs(length, "recompute", window) == reruns
     cap = sinks + window
     expected = sum(min(t + 1, cap) for t in range(length))
-    assert attended_pairs(length, "sinks", window, sinks) == expected
+    assert policy_pairs(length, "sinks", window, sinks) == expected

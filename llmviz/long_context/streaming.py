@@ -226,14 +226,12 @@ def policy_losses(
     return next_token_losses(logits, input_ids)[0]
 
 
-def attended_pairs(
-    seq_len: int, policy: str, window: int = 1, num_sinks: int = 0
-) -> int:
+def policy_pairs(seq_len: int, policy: str, window: int = 1, num_sinks: int = 0) -> int:
     """Query-key pairs a policy scores over a stream of ``seq_len`` tokens, per head
     and layer: dense Σ(t + 1) = O(T²), window and sinks Σ|cache| = O(TL), recompute
     Σ w(w + 1)/2 over the reruns = O(TL²).
 
-    >>> attended_pairs(4, "dense"), attended_pairs(4, "recompute", window=2)
+    >>> policy_pairs(4, "dense"), policy_pairs(4, "recompute", window=2)
     (10, 10)
     """
     check_int("seq_len", seq_len, minimum=1, maximum=MAX_STREAM)
