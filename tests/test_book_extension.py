@@ -52,6 +52,23 @@ Write it again.
 # @title Solution
 answer = 42
 ```
+
+::::{container} cell tag_hide-input
+:::{container} cell_input
+```python
+folded = sum(range(3))
+```
+:::
+:::{container} cell_output
+```python
+printed = "an output keeps its colours"
+```
+:::
+::::
+
+```python
+shown = max(1, 2)
+```
 """
 
 
@@ -70,7 +87,7 @@ def built(tmp_path_factory) -> Path:
     )
     (src / "conf.py").write_text(
         "extensions = ['myst_parser', 'sphinx_exercise', 'llmviz_book']\n"
-        "numfig = True\n",
+        "numfig = True\nmyst_enable_extensions = ['colon_fence']\n",
         encoding="utf-8",
     )
     out = src / "_build"
@@ -104,6 +121,15 @@ def test_code_and_headings_are_not_linked(built):
 def test_colab_form_titles_are_dropped_from_shown_code(built):
     page = _page(built)
     assert "@title" not in page and "answer" in page
+
+
+def test_folded_code_is_plain_and_shown_code_keeps_its_colours(built):
+    page = _page(built)
+    folded = page.split("folded", 1)[0].rsplit("<div class=", 1)[1]
+    assert "highlight-text" in page and "highlight-python" in page
+    assert '<span class="n">shown</span>' in page  # a shown cell: one span per token
+    assert '<span class="n">folded</span>' not in page, folded  # a folded one: plain
+    assert '<span class="n">printed</span>' in page  # outputs are not source
 
 
 def test_aliases_split_names_and_abbreviations():
