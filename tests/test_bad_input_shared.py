@@ -252,6 +252,12 @@ CASES = [
         },
     ),
     Case(
+        "llmviz.viz.compact",
+        viz.compact,
+        lambda: {"fig": viz.bars([1, 2])},
+        {"fig": VALUES(("None", None), ("dict", {"data": []}), ("int", 3))},
+    ),
+    Case(
         "llmviz.viz.legend_above",
         viz.legend_above,
         lambda: {"fig": viz.bars([1, 2]), "rows": 2},

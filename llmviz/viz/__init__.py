@@ -2,6 +2,7 @@
 static page."""
 
 from llmviz.viz.beams import beam_tree_figure
+from llmviz.viz.compact import compact
 from llmviz.viz.diagrams import (
     attention_head_diagram,
     beam_step_diagram,
@@ -25,6 +26,7 @@ __all__ = [
     "bars",
     "beam_step_diagram",
     "beam_tree_figure",
+    "compact",
     "gqa_diagram",
     "heatmap",
     "lattice_figure",
