@@ -114,6 +114,15 @@ def test_a_book_figure_draws_the_same_data():
     np.testing.assert_array_equal(np.asarray(compact(fig).data[0].z, float), before)
 
 
+def test_none_stays_none():
+    """A legend swatch at x=[None] is drawn nowhere; as NaN, a category axis would
+    draw it as a category of its own."""
+    fig = go.Figure([go.Heatmap(z=[[0, 1]], x=["a", "b"]),
+                     go.Scatter(x=[None], y=[None], name="key", mode="markers")])  # fmt: skip
+    light = compact(fig)
+    assert list(light.data[1].x) == [None] and list(light.data[1].y) == [None]
+
+
 def test_the_figure_given_is_left_as_it_is():
     original = slider(np.ones((2, 2, 3)) / 3)
     before = original.to_json()

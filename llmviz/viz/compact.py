@@ -72,6 +72,8 @@ def _narrow(trace, axis: str) -> None:
         return
     try:
         array = np.asarray(values, dtype=np.float64)
+        if any(v is None for v in np.ravel(np.asarray(values, dtype=object))):
+            return  # None is a gap, or a legend-only swatch: NaN would be drawn
     except (TypeError, ValueError):
         return  # labels, or ragged rows
     if array.size == 0:
