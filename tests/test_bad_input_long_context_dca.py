@@ -27,14 +27,11 @@ from tests.bad_input import (
     bad_input_test,
     keeps_inputs_test,
 )
+from tests.test_bad_input_long_context import randn
 from tests.test_long_context_dca import rope
 
 B, H, T, D = 2, 2, 8, 4  # batch, heads, tokens, head_dim of the valid calls
 S, C, W = 3, 5, 2  # chunk_size, pretraining_length, local_window: w ≤ min(s, c − s)
-
-
-def randn(*shape: int, seed: int = 0) -> torch.Tensor:
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
 
 
 SIZES = {"chunk_size": S, "pretraining_length": C, "local_window": W}

@@ -4,8 +4,6 @@ and valid calls leave their inputs alone (tests/bad_input.py)."""
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from llmviz.long_context.nsa import nsa_attention
@@ -13,31 +11,13 @@ from llmviz.long_context.nsa_blocks import compress_blocks, nsa_select, selectio
 from tests.bad_input import (
     BOTH,
     INT,
-    REAL,
     TENSOR,
     VALUES,
     Case,
     bad_input_test,
     keeps_inputs_test,
 )
-
-B, H, T, D = 2, 2, 8, 4  # batch, heads, tokens, head_dim of the valid calls
-SIZE = INT(1, 1 << 20)
-SCALE = REAL(0, math.inf, open_min=True, none=True)
-
-
-def randn(*shape: int, seed: int = 0) -> torch.Tensor:
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
-
-
-def qkv() -> dict[str, torch.Tensor]:
-    return {"query": randn(B, H, T, D), "key": randn(B, H, T, D, seed=1),
-            "value": randn(B, H, T, D, seed=2)}  # fmt: skip
-
-
-def qk() -> dict[str, torch.Tensor]:
-    return {"query": randn(B, H, T, D), "key": randn(B, H, T, D, seed=1)}
-
+from tests.test_bad_input_long_context import SCALE, SIZE, B, D, H, T, qk, qkv, randn
 
 SIZES = {"compress_block": 2, "compress_stride": 1, "select_block": 4}
 QK = TENSOR(mismatch=True)

@@ -39,14 +39,11 @@ from tests.bad_input import (
     bad_input_test,
     keeps_inputs_test,
 )
+from tests.test_bad_input_long_context import randn
 
 B, H, T, D, HIDDEN = 2, 2, 8, 4, 8
 NAME = "llmviz.long_context."
 MASK = BOTH(CALLABLE(), VALUES(("returns an int", lambda b, h, q, kv: 3)))
-
-
-def randn(*shape: int, seed: int = 0) -> torch.Tensor:
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
 
 
 def qkv() -> dict:
