@@ -28,6 +28,8 @@ import numpy as np
 
 from llmviz.embeddings.vocab import check_counts
 
+MAX_WORDS = 10**6  # a Python heap of a million nodes takes seconds: the bound
+
 
 class _Node:
     """A heap entry ordered by count alone: ties fall where ``heapq`` puts them."""
@@ -65,7 +67,7 @@ def huffman_codes(counts: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
     >>> [c.tolist() for c in codes], [p.tolist() for p in points]
     ([[1], [0]], [[0], [0]])
     """
-    counts = check_counts("counts", counts)
+    counts = check_counts("counts", counts, maximum=MAX_WORDS)
     size = len(counts)
     codes: list[np.ndarray] = [np.zeros(0, np.uint8)] * size
     points: list[np.ndarray] = [np.zeros(0, np.uint32)] * size
@@ -94,7 +96,13 @@ def expected_code_length(counts: Any, codes: list[Any]) -> float:
         raise TypeError(f"codes must be a list of codes, got {type(codes).__name__}")
     if len(codes) != len(counts):
         raise ValueError(
-            f"codes must hold one code per count ({len(counts)}), got {len(codes)}"
+            f"codes must hold one code per count: got {len(codes)} codes "
+            f"for {len(counts)} counts"
         )
+    for i, code in enumerate(codes):
+        if not isinstance(code, (str, list, tuple, np.ndarray)) or np.ndim(code) > 1:
+            raise TypeError(
+                f"codes[{i}] must be a string or 1-D sequence of bits, got {code!r:.40}"
+            )
     lengths = np.array([len(c) for c in codes], dtype=np.float64)
     return float((counts * lengths).sum() / counts.sum())

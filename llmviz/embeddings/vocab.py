@@ -28,7 +28,7 @@ MAX_WORDS = 10**8  # words in a corpus
 CUM_DOMAIN = 2**31 - 1  # gensim's cum_table ends at this integer
 
 
-def check_counts(name: str, counts: Any) -> np.ndarray:
+def check_counts(name: str, counts: Any, maximum: int = MAX_VOCAB) -> np.ndarray:
     """``counts`` as a fresh 1-D int64 array of positive integers (a list works too)."""
     if isinstance(counts, (str, bytes)) or not isinstance(
         counts, (Sequence, np.ndarray)
@@ -36,7 +36,11 @@ def check_counts(name: str, counts: Any) -> np.ndarray:
         raise TypeError(
             f"{name} must be a 1-D array of integer counts, got {type(counts).__name__}"
         )
-    array = np.asarray(counts)
+    try:
+        array = np.asarray(counts)
+    except (ValueError, TypeError, OverflowError) as error:
+        message = f"{name} must be a 1-D array of integer counts: {error}"
+        raise ValueError(message) from None
     if array.dtype == bool or not (
         np.issubdtype(array.dtype, np.integer) or array.size == 0
     ):
@@ -45,10 +49,8 @@ def check_counts(name: str, counts: Any) -> np.ndarray:
         raise ValueError(
             f"{name} must be a non-empty 1-D array, got shape {array.shape}"
         )
-    if array.size > MAX_VOCAB:
-        raise ValueError(
-            f"{name} must hold at most {MAX_VOCAB} counts, got {array.size}"
-        )
+    if array.size > maximum:
+        raise ValueError(f"{name} must hold at most {maximum} counts, got {array.size}")
     if array.min() < 1:
         raise ValueError(f"{name} must be >= 1 everywhere, got {array.min()}")
     return array.astype(np.int64, copy=True)
