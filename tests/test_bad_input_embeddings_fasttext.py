@@ -5,6 +5,7 @@ ValueError or TypeError naming it, and valid calls leave their inputs alone
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from llmviz.embeddings.fasttext import (
@@ -16,9 +17,12 @@ from llmviz.embeddings.fasttext import (
     oov_vector,
     table_sizes,
 )
+from llmviz.embeddings.fasttext_train import subword_rows, train_fasttext, word_vector
+from llmviz.embeddings.vocab import Vocab
 from tests.bad_input import (
     BOTH,
     INT,
+    REAL,
     TENSOR,
     TEXT,
     VALUES,
@@ -52,6 +56,74 @@ CASES = [
          {"vocab_size": INT(1, 10**9), "vector_size": INT(1, 1 << 16),
           "bucket": INT(0, MAX_BUCKET)}),
 ]  # fmt: skip
+VOCAB = Vocab(("cat", "sat", "mat"), np.array([3, 2, 2]))
+IDS = [np.array([0, 1, 2, 0]), np.array([2, 1, 0])]
+VOCAB_KIND = VALUES(("None", None), ("tuple", ("cat",)), ("dict", {"cat": 3}))
+RUN = {"bucket": 11, "vector_size": 4, "window": 2, "epochs": 1, "sample": 0.0}
+RESULT = train_fasttext(IDS, VOCAB, **RUN)
+SIZES = dict(minn=INT(1, MAX_N), maxn=MAXN)
+
+CASES += [
+    Case(
+        "train_fasttext",
+        train_fasttext,
+        lambda: {
+            "sentences_ids": [a.copy() for a in IDS],
+            "vocab": VOCAB,
+            **RUN,
+            "negative": 2,
+            "alpha": 0.025,
+            "batch_size": 8,
+            "seed": 0,
+            "minn": 3,
+            "maxn": 6,
+        },
+        {
+            "sentences_ids": VALUES(
+                ("None", None),
+                ("empty", []),
+                ("lists", [[0, 1]]),
+                ("float ids", [np.array([0.5, 1.0])]),
+                ("beyond the vocabulary", [np.array([0, 7])]),
+                ("negative id", [np.array([0, -1])]),
+                ("one token", [np.array([0])]),
+            ),
+            "vocab": VOCAB_KIND,
+            "bucket": INT(1, MAX_BUCKET),
+            "vector_size": INT(1, 1024),
+            "window": INT(1, 100),
+            "epochs": INT(0, 1000),
+            "sample": REAL(0, 1),
+            "negative": INT(1, 100),
+            "alpha": REAL(0, 10, open_min=True),
+            "batch_size": INT(1, 1 << 20),
+            "seed": INT(0, 2**32 - 1),
+            **SIZES,
+        },
+    ),
+    Case(
+        "subword_rows",
+        subword_rows,
+        lambda: {"vocab": VOCAB, "minn": 3, "maxn": 6, "bucket": 11},
+        {"vocab": VOCAB_KIND, "bucket": INT(1, MAX_BUCKET), **SIZES},
+    ),
+    Case(
+        "word_vector",
+        word_vector,
+        lambda: {"result": RESULT, "vocab": VOCAB, "word": "cats"},
+        {
+            "result": VALUES(("None", None), ("tensor", torch.zeros(3, 4))),
+            "vocab": VOCAB_KIND,
+            "word": WORD,
+        },
+    ),
+    Case(
+        "FastTextResult.vectors",
+        lambda vocab: RESULT.vectors(vocab),
+        lambda: {"vocab": VOCAB},
+        {"vocab": VOCAB_KIND},
+    ),
+]
 for case in CASES:  # full names, as tests/test_public_api_coverage.py looks them up
     case.name = f"llmviz.embeddings.{case.name}"
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -131,3 +132,81 @@ def test_table_sizes_count_rows_times_width():
 def test_minn_above_maxn_is_refused():
     with pytest.raises(ValueError, match="maxn"):
         char_ngrams("word", 4, 3)
+
+
+# --- training -----------------------------------------------------------------------
+from llmviz.embeddings.fasttext_train import (  # noqa: E402
+    _skipgram_pairs,
+    train_fasttext,
+    word_vector,
+)
+from llmviz.embeddings.vocab import build_vocab, encode  # noqa: E402
+
+SENTENCES = [["cats", "sit", "on", "mats"], ["a", "cat", "sat", "on", "a", "mat"],
+             ["dogs", "sit", "on", "logs"]] * 10  # fmt: skip
+
+
+def small_run(seed: int = 0, epochs: int = 2):
+    vocab = build_vocab(SENTENCES, min_count=5)
+    ids = encode(vocab, SENTENCES)
+    kwargs = dict(
+        bucket=101, vector_size=8, window=2, epochs=epochs, seed=seed, sample=0.0
+    )
+    return vocab, train_fasttext(ids, vocab, **kwargs)
+
+
+def test_training_is_seeded_and_shaped():
+    vocab, a = small_run(seed=3)
+    _, b = small_run(seed=3)
+    _, c = small_run(seed=4)
+    assert a.words.shape == (len(vocab), 8) and a.ngrams.shape == (101, 8)
+    assert a.output.shape == (len(vocab), 8)
+    assert torch.equal(a.ngrams, b.ngrams) and torch.equal(a.output, b.output)
+    assert not torch.equal(a.ngrams, c.ngrams)
+    assert all(np.isfinite(a.losses))
+
+
+def test_training_lowers_the_loss():
+    _, result = small_run(epochs=20)
+    first, last = np.mean(result.losses[:5]), np.mean(result.losses[-5:])
+    assert last < 0.8 * first
+
+
+def test_word_vectors_follow_gensims_rule():
+    """Our tables put into gensim's FastText: its wv[w] (in and out of the vocabulary)
+    equals ours."""
+    vocab, result = small_run()
+    model = gensim_ft.FastText(vector_size=8, min_count=5, bucket=101, min_n=3, max_n=6)
+    model.build_vocab(SENTENCES)
+    assert tuple(model.wv.index_to_key) == vocab.words
+    model.wv.vectors_vocab = result.words.numpy().copy()
+    model.wv.vectors_ngrams = result.ngrams.numpy().copy()
+    model.wv.adjust_vectors()
+    ours = result.vectors(vocab)
+    for word in [*vocab.words, "mattress", "猫"]:
+        expected = torch.from_numpy(model.wv[word].copy())
+        torch.testing.assert_close(
+            word_vector(result, vocab, word), expected, atol=1e-6, rtol=0
+        )
+        if word in vocab.index:
+            torch.testing.assert_close(
+                ours[vocab.index[word]], expected, atol=1e-6, rtol=0
+            )
+
+
+@settings(max_examples=25, deadline=None)
+@given(lengths=st.lists(st.integers(0, 9), min_size=1, max_size=6), window=st.integers(1, 4),
+       seed=st.integers(0, 99))  # fmt: skip
+def test_pairs_stay_in_their_sentence_and_window(lengths, window, seed):
+    """Tokens numbered 0..N-1 across sentences: every pair lies within one sentence and
+    within ``window``; with every token kept, each pair appears with its mirror."""
+    starts = np.cumsum([0] + lengths)
+    ids = [np.arange(a, b) for a, b in zip(starts[:-1], starts[1:], strict=True)]
+    keep = np.ones(max(starts[-1], 1))
+    pairs = _skipgram_pairs(ids, window, keep, np.random.default_rng(seed))
+    sentence = np.searchsorted(starts, np.arange(starts[-1]), side="right")
+    for a, b in pairs:
+        assert a != b and abs(a - b) <= window and sentence[a] == sentence[b]
+    if window == 1 and starts[-1]:
+        expected = sum(2 * max(n - 1, 0) for n in lengths)
+        assert len(pairs) == expected
