@@ -1,5 +1,5 @@
 """Bad input for the comparison table's public callables
-(llmviz.long_context.compare): each bad value of each parameter is refused with a
+(llmviz.long_context.costs and .compare): each bad value of each parameter is refused with a
 ValueError or TypeError naming it, and valid calls leave their inputs alone
 (tests/bad_input.py)."""
 
@@ -9,12 +9,8 @@ import torch
 from torch import nn
 
 from llmviz.attention._validate import MAX_SEQ_LEN
-from llmviz.long_context.compare import (
-    keys_per_query,
-    mean_loss,
-    method_attention,
-    method_cost,
-)
+from llmviz.long_context.compare import mean_loss, method_attention
+from llmviz.long_context.costs import keys_per_query, method_cost
 from llmviz.long_context.swap import dense_attention
 from llmviz.models import TinyGPT, TinyGPTConfig
 from tests.bad_input import (

@@ -1,5 +1,5 @@
 """Bad input for StreamingLLM's and Transformer-XL's public callables
-(llmviz.long_context.streaming and .recurrence): each
+(llmviz.long_context.streaming, .streaming_runs and .recurrence): each
 bad value of each parameter is refused with a ValueError or TypeError naming it, and
 valid calls leave their inputs alone (tests/bad_input.py)."""
 
@@ -20,10 +20,12 @@ from llmviz.long_context.streaming import (
     MAX_STREAM,
     StreamingCache,
     kept_tokens,
+    sinks_window_attention,
+)
+from llmviz.long_context.streaming_runs import (
     policy_losses,
     policy_pairs,
     recompute_losses,
-    sinks_window_attention,
     stream_losses,
 )
 from llmviz.models import TinyGPT, TinyGPTConfig

@@ -5,13 +5,8 @@ FlashAttention's online softmax and the split-KV merge, LongLoRA's S2-Attn, dual
 attention, NSA and MoBA: each reducible to dense masked attention, and TinyGPT with its
 attention swapped for any of them, compared side by side."""
 
-from llmviz.long_context.compare import (
-    METHODS,
-    keys_per_query,
-    mean_loss,
-    method_attention,
-    method_cost,
-)
+from llmviz.long_context.compare import mean_loss, method_attention
+from llmviz.long_context.costs import METHODS, keys_per_query, method_cost
 from llmviz.long_context.dca import dca_attention, dca_attention_by_chunks
 from llmviz.long_context.dca_positions import (
     dca_distances,
@@ -66,10 +61,12 @@ from llmviz.long_context.streaming import (
     POLICIES,
     StreamingCache,
     kept_tokens,
+    sinks_window_attention,
+)
+from llmviz.long_context.streaming_runs import (
     policy_losses,
     policy_pairs,
     recompute_losses,
-    sinks_window_attention,
     stream_losses,
 )
 from llmviz.long_context.swap import (

@@ -18,7 +18,8 @@ from llmviz._checks import check_int
 from llmviz._tensor_checks import check_tensor
 from llmviz.attention.sdpa import attend
 from llmviz.long_context._validate import check_qkv, check_size
-from llmviz.long_context.streaming import MAX_STREAM, _check_stream
+from llmviz.long_context.streaming import MAX_STREAM
+from llmviz.long_context.streaming_runs import _check_stream
 from llmviz.long_context.swap import Rotary, forward_with_attention, next_token_losses
 from llmviz.models.tinygpt import TinyGPT
 
