@@ -40,12 +40,21 @@ def _check_ns(v_c: Tensor, u_o: Tensor, u_neg: Tensor) -> None:
     check_dim("u_neg", u_neg, 2, v_c.shape[1], "the vector size of v_c")
 
 
-def _logistic(h: Tensor, w: Tensor, labels: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """Loss (B,), ∂L/∂h (B, d) and ∂L/∂w (B, L, d) of Σ_j −log σ((2y_j − 1) w_j·h)."""
+def _logistic(
+    h: Tensor, w: Tensor, labels: Tensor, weight: Tensor | None = None
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Loss (B,), ∂L/∂h (B, d) and ∂L/∂w (B, L, d) of Σ_j −log σ((2y_j − 1) w_j·h),
+    the terms where ``weight`` (B, L) is False left out."""
     scores = torch.einsum("bld,bd->bl", w, h)  # (B, L)
-    loss = -torch.nn.functional.logsigmoid((2 * labels - 1) * scores).sum(-1)
+    terms = -torch.nn.functional.logsigmoid((2 * labels - 1) * scores)
     err = torch.sigmoid(scores) - labels  # (B, L): σ(w·h) − y
-    return loss, torch.einsum("bl,bld->bd", err, w), err[..., None] * h[:, None]
+    if weight is not None:
+        terms, err = terms * weight, err * weight
+    return (
+        terms.sum(-1),
+        torch.einsum("bl,bld->bd", err, w),
+        err[..., None] * h[:, None],
+    )
 
 
 def _ns_targets(u_o: Tensor, u_neg: Tensor) -> tuple[Tensor, Tensor]:
@@ -116,13 +125,7 @@ def _check_hs(h: Tensor, nodes: Tensor, codes: Tensor, mask: Tensor | None) -> N
 
 def _hs(h: Tensor, nodes: Tensor, codes: Tensor, mask: Tensor | None):
     labels = (1 - codes).to(h.dtype)  # word2vec.c: g = (1 − code − f)·alpha
-    if mask is not None:  # a padded step contributes nothing: zero its node vector
-        nodes = nodes * mask[..., None]
-    loss, g_h, g_w = _logistic(h, nodes, labels)
-    if mask is not None:
-        loss = loss - (~mask).sum(-1) * torch.log(torch.tensor(2.0, dtype=h.dtype))
-        g_w = g_w * mask[..., None]
-    return loss, g_h, g_w
+    return _logistic(h, nodes, labels, mask)
 
 
 def hs_loss(
