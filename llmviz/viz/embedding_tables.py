@@ -47,16 +47,20 @@ def similarity_panels(
             )
         labels = _labels(words, "words", z.shape[0])
         panels[name] = heatmap(
-            z.round(2), labels, labels, x_title="", y_title="", zmin=-1.0,
-            zmax=1.0, colorscale=DIVERGING, scale_title="cosine",
+            z.round(2), labels, labels, x_title="token", y_title="token",
+            zmin=-1.0, zmax=1.0, colorscale=DIVERGING, scale_title="cosine",
         )  # fmt: skip
     fig = small_multiples(panels, title, cols=len(panels), row_height=330)
-    fig.update_xaxes(tickangle=-60, tickfont_size=11, constrain="domain")
-    fig.update_yaxes(tickfont_size=11, constrain="domain")
+    fig.update_xaxes(tickangle=-90, tickfont_size=10, title_standoff=4)
+    fig.update_yaxes(tickfont_size=10, title_standoff=4)
     for i in range(2, len(panels) + 1):  # rows labelled once, at the left
         fig.layout[f"yaxis{i}"].showticklabels = False
-    fig.update_traces(colorbar=dict(thickness=12, len=0.8))
-    return fig
+    fig.update_annotations(font_size=13)
+    # the colour bar lies under the panels, so that a phone keeps their width
+    bar = dict(orientation="h", thickness=10, len=0.6, x=0.5, xanchor="center",
+               y=-0.36, yanchor="top", title_side="top")  # fmt: skip
+    fig.update_traces(colorbar=bar)
+    return fig.update_layout(height=fig.layout.height + 60, margin_b=110)
 
 
 def parameter_share_figure(
@@ -87,13 +91,15 @@ def parameter_share_figure(
             go.Bar(
                 x=values, y=labels, orientation="h", name=name,
                 marker_color=COLORS[i % len(COLORS)],
-                text=[f"{v:.0f}%" if v >= 4 else "" for v in values],
+                text=[f"{v:.0f}%" if v >= 4 else "" for v in values], textangle=0,
                 textposition="inside", insidetextanchor="middle",
                 hovertemplate="%{y}: %{x:.1f}%<extra>" + name + "</extra>",
             )
         )  # fmt: skip
-    fig.update_layout(barmode="stack")
+    # a label that does not fit its bar at 10 px is hidden, not shrunk or turned
+    fig.update_layout(barmode="stack", uniformtext=dict(minsize=10, mode="hide"))
     fig.update_xaxes(title="share of the parameters (%)", range=[0, 100])
-    fig.update_yaxes(type="category", autorange="reversed", automargin=True)
+    fig.update_yaxes(title="model", type="category", autorange="reversed")
     style(fig, title, height=120 + 46 * len(labels))
-    return legend_above(fig, rows=2)
+    legend_above(fig, rows=2)
+    return fig.update_layout(legend_traceorder="normal")
