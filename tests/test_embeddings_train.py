@@ -5,12 +5,22 @@ planted in a corpus, for every mix of CBOW / skip-gram and the two output layers
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from llmviz.embeddings.pretrained import (
+    MIN_COUNT,
+    SETTINGS,
+    WEIGHTS_DIR,
+    english_vocab,
+    load_vectors,
+    training_log,
+)
 from llmviz.embeddings.vocab import Vocab, keep_probability
 from llmviz.embeddings.word2vec_pairs import (
     cbow_windows,
@@ -138,3 +148,22 @@ def test_training_leaves_its_inputs_alone():
     before = [s.copy() for s in ids]
     train_word2vec(ids, vocab, vector_size=4, epochs=1, sample=1e-2)
     assert all(np.array_equal(a, b) for a, b in zip(ids, before, strict=True))
+
+
+def test_shipped_vectors_came_from_the_scripts_settings():
+    vocab, ids = english_vocab()
+    for name, recipe in SETTINGS.items():
+        log = training_log(name)
+        assert log["settings"] == recipe and log["min_count"] == MIN_COUNT
+        data = (WEIGHTS_DIR / f"{name}.pt").read_bytes()
+        assert hashlib.sha256(data).hexdigest() == log["sha256"]
+        assert log["words"] == len(vocab) and log["tokens"] == int(vocab.counts.sum())
+    name = "word2vec-en-cbow"  # the quickest to re-train
+    retrained = train_word2vec(ids, vocab, **SETTINGS[name])
+    _, shipped = load_vectors(name)
+    torch.testing.assert_close(
+        retrained.vectors.half().float(), shipped, atol=2e-3, rtol=0
+    )
+    assert retrained.losses[:: training_log(name)["log_every"]] == pytest.approx(
+        training_log(name)["losses"], abs=1e-3
+    )
