@@ -42,7 +42,7 @@ def english_vocab() -> tuple[Vocab, list[np.ndarray]]:
     return vocab, encode(vocab, sentences)
 
 
-def train(name: str) -> tuple[Vocab, torch.Tensor, list[float], float]:
+def _train(name: str) -> tuple[Vocab, torch.Tensor, list[float], float]:
     """Train ``name`` with its ``SETTINGS``: vocab, vectors, losses, seconds."""
     settings = SETTINGS[check_choice("name", name, list(SETTINGS))]
     vocab, ids = english_vocab()
@@ -51,9 +51,9 @@ def train(name: str) -> tuple[Vocab, torch.Tensor, list[float], float]:
     return vocab, result.vectors, result.losses, time.perf_counter() - start
 
 
-def save(name: str, directory: Path = WEIGHTS_DIR) -> Path:
+def _save(name: str, directory: Path = WEIGHTS_DIR) -> Path:
     """Train ``name``; write ``<name>.pt`` and ``<name>.log.json`` in ``directory``."""
-    vocab, vectors, losses, seconds = train(name)
+    vocab, vectors, losses, seconds = _train(name)
     path = directory / f"{name}.pt"
     torch.save({"words": list(vocab.words), "vectors": vectors.half()}, path)
     log = {
@@ -106,4 +106,4 @@ def _vocab_cache() -> tuple[Vocab, list[np.ndarray]]:
 if __name__ == "__main__":
     torch.set_num_threads(1)
     for model_name in SETTINGS:
-        print(model_name, save(model_name))
+        print(model_name, _save(model_name))

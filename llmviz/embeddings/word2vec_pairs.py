@@ -13,14 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from llmviz._checks import check_int
+from llmviz._checks import check_int, check_real
 from llmviz.embeddings.vocab import keep_probability
 
 MAX_WINDOW = 1000
 MAX_TOKENS = 10**8  # tokens in one corpus
 
 
-def check_ids(
+def _check_ids(
     name: str, sentences_ids: Any, vocab_size: int | None = None
 ) -> list[np.ndarray]:
     """Return the sentences as int64 arrays if they are a list of 1-D integer arrays
@@ -67,8 +67,15 @@ def subsample(
     >>> subsample([np.array([0, 1, 1])], [1, 1], 0.0, rng)[0].tolist()
     [0, 1, 1]
     """
-    sentences_ids = check_ids("sentences_ids", list(sentences_ids))
+    sentences_ids = _check_ids("sentences_ids", sentences_ids)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy.random.Generator, got {type(rng).__name__}"
+        )
+    check_real("sample", sample, 0, 1, open_max=True)
     keep = keep_probability(counts, sample) if sample > 0 else None
+    if keep is not None and any(s.size and s.max() >= keep.size for s in sentences_ids):
+        raise ValueError(f"sentences_ids must hold ids below len(counts) = {keep.size}")
     if keep is None:
         return [s.copy() for s in sentences_ids]
     return [s[rng.random(s.size) < keep[s]] for s in sentences_ids]
@@ -100,7 +107,7 @@ def context_positions(
     >>> ctx[mask].tolist()
     [1, 0, 2, 1]
     """
-    sentences_ids = check_ids("sentences_ids", sentences_ids)
+    sentences_ids = _check_ids("sentences_ids", sentences_ids)
     window = check_int("window", window, 1, MAX_WINDOW)
     if seed is not None:
         check_int("seed", seed, 0)

@@ -21,8 +21,8 @@ from llmviz.embeddings.vocab import Vocab, noise_distribution
 from llmviz.embeddings.word2vec import _logistic, cbow_hidden
 from llmviz.embeddings.word2vec_pairs import (
     MAX_WINDOW,
+    _check_ids,
     cbow_windows,
-    check_ids,
     skipgram_pairs,
     subsample,
 )
@@ -154,7 +154,7 @@ def _check_train(ids, vocab, sg, hs, negative, vector_size, window, sample) -> l
         raise TypeError(f"vocab must be a Vocab, got {type(vocab).__name__}")
     if len(vocab) < 2:
         raise ValueError(f"vocab must hold at least 2 words, got {len(vocab)}")
-    ids = check_ids("sentences_ids", ids, len(vocab))
+    ids = _check_ids("sentences_ids", ids, len(vocab))
     if sum(s.size for s in ids) < 2:
         raise ValueError("sentences_ids must hold at least 2 ids in all")
     check_int("sg", sg, 0, 1)
