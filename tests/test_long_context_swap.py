@@ -21,6 +21,7 @@ from llmviz.long_context.swap import (
 )
 from llmviz.models import TinyGPT, TinyGPTConfig, load_tinygpt
 from llmviz.positions.rope import apply_rotary_pos_emb
+from llmviz.positions.rotation import rotate_half
 
 
 def small_model(seed: int, **config) -> TinyGPT:
@@ -119,3 +120,28 @@ def test_a_wrong_attention_output_is_named():
     ids = torch.tensor([[1, 2, 3]])
     with pytest.raises(ValueError, match="attention must return"):
         forward_with_attention(model, ids, lambda q, k, v, rotary: v[..., :-1])
+
+
+@pytest.mark.parametrize(
+    "rope", [None, {"rope_type": "dynamic", "factor": 2.0}], ids=["plain", "dynamic"]
+)
+def test_rotary_caches_its_tables_without_changing_a_bit(rope):
+    """The cached (cos, sin) give exactly the uncached rotation, call after call and
+    across more position vectors than the cache keeps, and the model's own RoPE
+    (apply_rotary_pos_emb); dynamic scaling depends on the largest position, so each
+    vector needs its own table."""
+    model = small_model(6, rope_parameters=rope, max_position_embeddings=16)
+    x = torch.randn(
+        1, 4, 12, model.head_dim, generator=torch.Generator().manual_seed(4)
+    )
+    rotary = Rotary(model, torch.arange(12))
+    vectors = [torch.arange(12), torch.arange(12) + 20, torch.arange(12).clamp(max=5)]
+    vectors += [torch.arange(12) + s for s in range(1, Rotary.CACHED + 2)]
+    for positions in vectors + vectors[::-1] + vectors:  # hits, misses, evictions
+        cos, sin = model._rotary(positions)  # uncached, as before the cache
+        expected = x * cos + rotate_half(x) * sin
+        assert torch.equal(rotary(x, positions), expected)
+        own, _ = apply_rotary_pos_emb(x, x, cos, sin)
+        torch.testing.assert_close(rotary(x, positions), own, atol=1e-6, rtol=0)
+    assert torch.equal(rotary(x), rotary(x, torch.arange(12)))
+    assert len(rotary._tables) == Rotary.CACHED

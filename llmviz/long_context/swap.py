@@ -15,6 +15,7 @@ patterns keep them. ``dense_attention`` is the causal reference that reproduces
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 
 import torch
@@ -34,12 +35,21 @@ Attention = Callable[[Tensor, Tensor, Tensor, "Rotary"], Tensor]
 
 class Rotary:
     """The model's RoPE: ``rotary(x)`` rotates x (..., T, D) at the tokens' positions,
-    ``rotary(x, positions)`` at the given (T,) positions."""
+    ``rotary(x, positions)`` at the given (T,) positions.
+
+    The (cos, sin) tables of the last ``CACHED`` position vectors are kept per device
+    (float32, the model's own), so a forward pass computes them once, not twice a layer.
+    They are the model's ``_rotary(positions)`` for those very positions: its RoPE
+    scaling may depend on the largest position, so a table for longer positions would
+    not do."""
+
+    CACHED = 8  # position vectors remembered: a forward pass needs one, a cache two
 
     def __init__(self, model: TinyGPT, positions: Tensor) -> None:
         _check_model(model)
         check_tensor("positions", positions, ranks=(1,), floating=False)
         self.model, self.positions = model, positions
+        self._tables: OrderedDict[tuple, tuple[Tensor, Tensor]] = OrderedDict()
 
     def __call__(self, x: Tensor, positions: Tensor | None = None) -> Tensor:
         check_tensor("x", x, ranks=(3, 4), finite=False)
@@ -55,8 +65,19 @@ class Rotary:
                 f"positions must be {x.shape[-2]} non-negative integers, one per row of"
                 f" x, got {tuple(positions.shape)} from {int(positions.min())}"
             )
-        cos, sin = self.model._rotary(positions)  # each (1, T, D)
+        cos, sin = self._cos_sin(positions, x.device)  # each (1, T, D)
         return x * cos + rotate_half(x) * sin
+
+    def _cos_sin(self, positions: Tensor, device: torch.device) -> tuple[Tensor, ...]:
+        key = (str(device), str(positions.dtype), positions.cpu().numpy().tobytes())
+        if key in self._tables:
+            self._tables.move_to_end(key)
+        else:
+            cos, sin = self.model._rotary(positions)
+            self._tables[key] = (cos.to(device), sin.to(device))
+            if len(self._tables) > self.CACHED:
+                self._tables.popitem(last=False)  # the least recently used
+        return self._tables[key]
 
 
 def _check_model(model: TinyGPT) -> None:
