@@ -8,7 +8,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from llmviz.embeddings.pretrained import english_vocab, load_vectors, training_log
+from llmviz.embeddings.pretrained import (
+    english_vocab,
+    load_output,
+    load_vectors,
+    training_log,
+)
 from llmviz.embeddings.vocab import Vocab
 from llmviz.embeddings.word2vec import (
     cbow_context_grads,
@@ -137,6 +142,7 @@ CASES = [
           "batch_size": INT(1, 1 << 20), "seed": INT(0),
           "progress": VALUES(("None", None), ("int", 1))}),
     Case("load_vectors", load_vectors, lambda: {"name": "word2vec-en"}, {"name": CHOICE()}),
+    Case("load_output", load_output, lambda: {"name": "word2vec-en"}, {"name": CHOICE()}),
     Case("training_log", training_log, lambda: {"name": "word2vec-en"}, {"name": CHOICE()}),
     Case("english_vocab", english_vocab, dict, {}),
 ]  # fmt: skip

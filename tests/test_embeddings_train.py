@@ -18,6 +18,7 @@ from llmviz.embeddings.pretrained import (
     SETTINGS,
     WEIGHTS_DIR,
     english_vocab,
+    load_output,
     load_vectors,
     training_log,
 )
@@ -163,6 +164,10 @@ def test_shipped_vectors_came_from_the_scripts_settings():
     _, shipped = load_vectors(name)
     torch.testing.assert_close(
         retrained.vectors.half().float(), shipped, atol=2e-3, rtol=0
+    )
+    _, output = load_output(name)
+    torch.testing.assert_close(
+        retrained.output.half().float(), output, atol=2e-3, rtol=0
     )
     assert retrained.losses[:: training_log(name)["log_every"]] == pytest.approx(
         training_log(name)["losses"], abs=1e-3

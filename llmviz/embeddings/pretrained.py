@@ -19,7 +19,7 @@ import torch
 from llmviz._tensor_checks import check_choice
 from llmviz.embeddings.corpus import english_sentences
 from llmviz.embeddings.vocab import Vocab, build_vocab, encode
-from llmviz.embeddings.word2vec_train import train_word2vec
+from llmviz.embeddings.word2vec_train import Word2VecResult, train_word2vec
 
 WEIGHTS_DIR = Path(__file__).parent.parent / "models" / "weights"
 COMMON = dict(negative=5, vector_size=32, window=4, sample=1e-3, epochs=10,
@@ -42,20 +42,22 @@ def english_vocab() -> tuple[Vocab, list[np.ndarray]]:
     return vocab, encode(vocab, sentences)
 
 
-def _train(name: str) -> tuple[Vocab, torch.Tensor, list[float], float]:
-    """Train ``name`` with its ``SETTINGS``: vocab, vectors, losses, seconds."""
+def _train(name: str) -> tuple[Vocab, Word2VecResult, float]:
+    """Train ``name`` with its ``SETTINGS``: vocab, result, seconds."""
     settings = SETTINGS[check_choice("name", name, list(SETTINGS))]
     vocab, ids = english_vocab()
     start = time.perf_counter()
     result = train_word2vec(ids, vocab, **settings)
-    return vocab, result.vectors, result.losses, time.perf_counter() - start
+    return vocab, result, time.perf_counter() - start
 
 
 def _save(name: str, directory: Path = WEIGHTS_DIR) -> Path:
     """Train ``name``; write ``<name>.pt`` and ``<name>.log.json`` in ``directory``."""
-    vocab, vectors, losses, seconds = _train(name)
+    vocab, result, seconds = _train(name)
     path = directory / f"{name}.pt"
-    torch.save({"words": list(vocab.words), "vectors": vectors.half()}, path)
+    state = {"vectors": result.vectors.half(), "output": result.output.half()}
+    torch.save({"words": list(vocab.words), **state}, path)
+    losses = result.losses
     log = {
         "settings": SETTINGS[name], "min_count": MIN_COUNT,
         "corpus": "english_sentences()", "words": len(vocab),
@@ -70,7 +72,8 @@ def _save(name: str, directory: Path = WEIGHTS_DIR) -> Path:
 
 
 def load_vectors(name: str = "word2vec-en") -> tuple[Vocab, torch.Tensor]:
-    """The shipped vocabulary and float32 vectors (V, 32) of ``name``.
+    """The shipped vocabulary and float32 input vectors (V, 32), the embeddings, of
+    ``name``; ``load_output`` gives its output layer.
 
     >>> vocab, vectors = load_vectors()
     >>> tuple(vectors.shape) == (len(vocab), 32), vocab.words[0]
