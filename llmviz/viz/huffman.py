@@ -200,7 +200,7 @@ def noise_figure(
         hovertemplate="rank %{x}<br>P = %{y:.2e}<extra></extra>",
     )
     style(fig, title or "The noise distribution", height=420)
-    fig.update_xaxes(type="log", title="word, by frequency rank (1 = most frequent)")
+    fig.update_xaxes(type="log", title="word's frequency rank (1 = most frequent)")
     fig.update_yaxes(
         type="log", title="probability of being drawn as noise", exponentformat="power"
     )
