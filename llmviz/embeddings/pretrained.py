@@ -79,16 +79,32 @@ def load_vectors(name: str = "word2vec-en") -> tuple[Vocab, torch.Tensor]:
     >>> tuple(vectors.shape) == (len(vocab), 32), vocab.words[0]
     (True, 'the')
     """
+    vocab, saved = _load(name)
+    return vocab, saved["vectors"].float()
+
+
+def load_output(name: str = "word2vec-en") -> tuple[Vocab, torch.Tensor]:
+    """The shipped vocabulary and float32 output vectors (V, 32) of ``name``: the
+    ``u_w`` that negative sampling scores against.
+
+    >>> vocab, output = load_output()
+    >>> tuple(output.shape) == (len(vocab), 32)
+    True
+    """
+    vocab, saved = _load(name)
+    return vocab, saved["output"].float()
+
+
+def _load(name: str) -> tuple[Vocab, dict]:
     check_choice("name", name, list(SETTINGS))
-    saved = torch.load(
-        WEIGHTS_DIR / f"{name}.pt", map_location="cpu", weights_only=True
-    )
+    path = WEIGHTS_DIR / f"{name}.pt"
+    saved = torch.load(path, map_location="cpu", weights_only=True)
     vocab, _ = _vocab_cache()
     if tuple(saved["words"]) != vocab.words:
         raise ValueError(
             f"{name}.pt was trained on another vocabulary: re-run the script"
         )
-    return vocab, saved["vectors"].float()
+    return vocab, saved
 
 
 def training_log(name: str = "word2vec-en") -> dict:
