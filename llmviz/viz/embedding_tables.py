@@ -47,14 +47,14 @@ def similarity_panels(
             )
         labels = _labels(words, "words", z.shape[0])
         panels[name] = heatmap(
-            z.round(2), labels, labels, x_title="token", y_title="token",
+            z.round(2), labels, labels, x_title="word", y_title="word",
             zmin=-1.0, zmax=1.0, colorscale=DIVERGING, scale_title="cosine",
         )  # fmt: skip
     fig = small_multiples(panels, title, cols=len(panels), row_height=330)
     fig.update_xaxes(tickangle=-90, tickfont_size=10, title_standoff=4)
     fig.update_yaxes(tickfont_size=10, title_standoff=4)
     for i in range(2, len(panels) + 1):  # rows labelled once, at the left
-        fig.layout[f"yaxis{i}"].showticklabels = False
+        fig.layout[f"yaxis{i}"].update(showticklabels=False, title_text=None)
     fig.update_annotations(font_size=13)
     # the colour bar lies under the panels, so that a phone keeps their width
     bar = dict(orientation="h", thickness=10, len=0.6, x=0.5, xanchor="center",
