@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from llmviz.embeddings.vocab import check_counts
+from llmviz.embeddings.vocab import _check_counts
 
 MAX_WORDS = 10**6  # a Python heap of a million nodes takes seconds: the bound
 
@@ -67,7 +67,7 @@ def huffman_codes(counts: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
     >>> [c.tolist() for c in codes], [p.tolist() for p in points]
     ([[1], [0]], [[0], [0]])
     """
-    counts = check_counts("counts", counts, maximum=MAX_WORDS)
+    counts = _check_counts("counts", counts, maximum=MAX_WORDS)
     size = len(counts)
     codes: list[np.ndarray] = [np.zeros(0, np.uint8)] * size
     points: list[np.ndarray] = [np.zeros(0, np.uint32)] * size
@@ -91,7 +91,7 @@ def expected_code_length(counts: Any, codes: list[Any]) -> float:
     >>> expected_code_length([2, 1, 1], [[0], [1, 0], [1, 1]])
     1.5
     """
-    counts = check_counts("counts", counts)
+    counts = _check_counts("counts", counts)
     if not isinstance(codes, (list, tuple)):
         raise TypeError(f"codes must be a list of codes, got {type(codes).__name__}")
     if len(codes) != len(counts):

@@ -28,7 +28,7 @@ MAX_WORDS = 10**8  # words in a corpus
 CUM_DOMAIN = 2**31 - 1  # gensim's cum_table ends at this integer
 
 
-def check_counts(name: str, counts: Any, maximum: int = MAX_VOCAB) -> np.ndarray:
+def _check_counts(name: str, counts: Any, maximum: int = MAX_VOCAB) -> np.ndarray:
     """``counts`` as a fresh 1-D int64 array of positive integers (a list works too)."""
     if isinstance(counts, (str, bytes)) or not isinstance(
         counts, (Sequence, np.ndarray)
@@ -68,7 +68,7 @@ class Vocab:
             isinstance(w, str) for w in self.words
         ):
             raise TypeError("words must be a tuple of str")
-        counts = check_counts("counts", self.counts)
+        counts = _check_counts("counts", self.counts)
         if len(counts) != len(self.words) or len(set(self.words)) != len(self.words):
             raise ValueError(
                 f"words must be distinct, one per count: got {len(self.words)} words "
@@ -96,7 +96,7 @@ class Vocab:
         return f"Vocab({len(self)} words: {head}{', …' if len(self) > 5 else ''})"
 
 
-def check_sentences(name: str, sentences: Any) -> list:
+def _check_sentences(name: str, sentences: Any) -> list:
     """``sentences`` if it is a list or tuple of lists or tuples of str."""
     if isinstance(sentences, (str, bytes)) or not isinstance(sentences, (list, tuple)):
         raise TypeError(
@@ -125,7 +125,7 @@ def build_vocab(sentences: Sequence[Sequence[str]], min_count: int = 5) -> Vocab
     >>> build_vocab([["x", "y", "z", "z"]], min_count=1).words
     ('z', 'y', 'x')
     """
-    check_sentences("sentences", sentences)
+    _check_sentences("sentences", sentences)
     min_count = check_int("min_count", min_count, minimum=1, maximum=MAX_WORDS)
     counts: dict[str, int] = {}
     for sentence in sentences:
@@ -155,7 +155,7 @@ def keep_probability(counts: Any, sample: float = 1e-3) -> np.ndarray:
     >>> keep_probability([1000, 1], sample=1e-3).round(3).tolist()
     [0.033, 1.0]
     """
-    counts = check_counts("counts", counts)
+    counts = _check_counts("counts", counts)
     sample = check_real("sample", sample, 0, 1, open_max=True)
     threshold = float(counts.sum()) * sample if sample > 0 else float(counts.sum())
     probability = (np.sqrt(counts / threshold) + 1) * (threshold / counts)
@@ -169,7 +169,7 @@ def noise_distribution(counts: Any, power: float = 0.75) -> np.ndarray:
     >>> noise_distribution([16, 1], power=0.5).tolist()
     [0.8, 0.2]
     """
-    counts = check_counts("counts", counts)
+    counts = _check_counts("counts", counts)
     power = check_real("power", power, -2, 2)
     weights = counts.astype(np.float64) ** power
     return weights / weights.sum()
@@ -183,7 +183,7 @@ def noise_table(counts: Any, power: float = 0.75) -> np.ndarray:
     >>> noise_table([3, 1], power=1.0).tolist()
     [1610612735, 2147483647]
     """
-    counts = check_counts("counts", counts)
+    counts = _check_counts("counts", counts)
     power = check_real("power", power, -2, 2)
     cumulative = np.cumsum(
         counts.astype(np.float64) ** power
@@ -200,7 +200,7 @@ def encode(vocab: Vocab, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]
     """
     if not isinstance(vocab, Vocab):
         raise TypeError(f"vocab must be a Vocab, got {type(vocab).__name__}")
-    check_sentences("sentences", sentences)
+    _check_sentences("sentences", sentences)
     index = vocab.index
     return [
         np.array([index[w] for w in s if w in index], dtype=np.int64) for s in sentences
