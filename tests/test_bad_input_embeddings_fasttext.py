@@ -8,6 +8,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from llmviz.embeddings.classifier import (
+    FastTextClassifier,
+    accuracy,
+    labelled_examples,
+    predict,
+    split_examples,
+    text_features,
+    tokenize,
+    train_classifier,
+)
 from llmviz.embeddings.fasttext import (
     MAX_BUCKET,
     MAX_N,
@@ -123,6 +133,112 @@ CASES += [
         lambda: {"vocab": VOCAB},
         {"vocab": VOCAB_KIND},
     ),
+]
+TRAINED = train_classifier(
+    [("a", "sunny warm day"), ("b", "goal scored 进球")], epochs=1
+)
+PAIRS = VALUES(("None", None), ("empty", []), ("str", "a b"), ("triples", [("a", "b", "c")]),
+               ("non-str label", [(1, "text")]))  # fmt: skip
+
+
+def pairs() -> list[tuple[str, str]]:
+    return [("a", "sunny warm day"), ("b", "goal scored"), ("a", "rain"), ("b", "进球")]
+
+
+TEXT_LIST = VALUES(("None", None), ("empty", []), ("str", "rain"), ("ints", [1, 2]))
+CLS_SIZES = {"minn": INT(1, 64), "maxn": BOTH(INT(0, 64), VALUES(("below minn", 1))),
+             "word_ngrams": INT(1, 2), "bucket": INT(1, MAX_BUCKET)}  # fmt: skip
+
+CASES += [
+    Case("labelled_examples", labelled_examples, dict, {}),
+    Case(
+        "tokenize",
+        tokenize,
+        lambda: {"text": "明天有雨 rain"},
+        {"text": BOTH(TEXT(), VALUES(("too long", "a" * 20_000)))},
+    ),
+    Case(
+        "split_examples",
+        split_examples,
+        lambda: {"examples": pairs(), "test_fraction": 0.5, "seed": 0},
+        {
+            "examples": PAIRS,
+            "test_fraction": REAL(0, 1, open_min=True, open_max=True),
+            "seed": INT(0, 2**32 - 1),
+        },
+    ),
+    Case(
+        "text_features",
+        text_features,
+        lambda: {
+            "tokens": ["rain", "雨"],
+            "index": {"rain": 0},
+            "minn": 2,
+            "maxn": 4,
+            "word_ngrams": 1,
+            "bucket": 10,
+        },
+        {
+            "tokens": VALUES(
+                ("None", None), ("str", "rain"), ("empty word", [""]), ("ints", [1])
+            ),
+            **CLS_SIZES,
+        },
+    ),
+    Case(
+        "FastTextClassifier",
+        FastTextClassifier,
+        lambda: {"num_features": 10, "num_labels": 3, "hidden_size": 4},
+        {
+            "num_features": INT(1, MAX_BUCKET),
+            "num_labels": INT(2, 10_000),
+            "hidden_size": INT(1, 4096),
+        },
+    ),
+    Case(
+        "train_classifier",
+        train_classifier,
+        lambda: {
+            "examples": pairs(),
+            "minn": 2,
+            "maxn": 4,
+            "word_ngrams": 1,
+            "bucket": 16,
+            "hidden_size": 4,
+            "epochs": 1,
+            "lr": 1.0,
+            "batch_size": 2,
+            "seed": 0,
+        },
+        {
+            "examples": BOTH(PAIRS, VALUES(("one label", [("a", "x"), ("a", "y")]))),
+            "hidden_size": INT(1, 4096),
+            "epochs": INT(1, 10_000),
+            "lr": REAL(0, 100, open_min=True),
+            "batch_size": INT(1, 1 << 16),
+            "seed": INT(0, 2**32 - 1),
+            **CLS_SIZES,
+        },
+    ),
+    Case(
+        "predict",
+        predict,
+        lambda: {"trained": TRAINED, "texts": ["rain today"]},
+        {
+            "trained": VALUES(("None", None), ("model", TRAINED.model)),
+            "texts": TEXT_LIST,
+        },
+    ),
+    Case(
+        "accuracy",
+        accuracy,
+        lambda: {"trained": TRAINED, "examples": pairs()},
+        {
+            "trained": VALUES(("None", None), ("model", TRAINED.model)),
+            "examples": PAIRS,
+        },
+    ),
+    Case("TrainedClassifier", lambda: TRAINED, dict, {}),
 ]
 for case in CASES:  # full names, as tests/test_public_api_coverage.py looks them up
     case.name = f"llmviz.embeddings.{case.name}"

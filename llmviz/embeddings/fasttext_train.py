@@ -15,6 +15,8 @@ words first, then the buckets. Batches of (centre, context) pairs go through
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +47,18 @@ class FastTextResult:
         ids, offsets = subword_rows(vocab, self.minn, self.maxn, self.ngrams.shape[0])
         table = torch.cat([self.words, self.ngrams])  # (V + B, d)
         return nn.functional.embedding_bag(ids, table, offsets, mode="mean")
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Small batches: a second thread costs more than it gives (20x slower on a busy
+    2-core machine); the caller's setting comes back afterwards."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def subword_rows(
@@ -140,10 +154,24 @@ def train_fasttext(
     nn.init.uniform_(table.weight, -1 / d, 1 / d, generator=gen)  # fastText's init
     output = nn.Embedding(len(vocab), d, sparse=True)
     nn.init.zeros_(output.weight)
-    opt = torch.optim.SGD([table.weight, output.weight], lr=alpha)
     keep = keep_probability(vocab.counts, sample) if sample > 0 else np.ones(len(vocab))
     noise = torch.from_numpy(noise_distribution(vocab.counts, 0.75))
     epoch_pairs = [_skipgram_pairs(ids, window, keep, rng) for _ in range(epochs)]
+    with one_thread():
+        losses = _sgd(table, output, rows, offsets, epoch_pairs, noise, negative,
+                      alpha, batch_size, gen)  # fmt: skip
+    weights = table.weight.detach()
+    words, ngrams = weights[: len(vocab)].clone(), weights[len(vocab) :].clone()
+    return FastTextResult(
+        words, ngrams, output.weight.detach().clone(), losses, minn, maxn
+    )
+
+
+def _sgd(
+    table, output, rows, offsets, epoch_pairs, noise, negative, alpha, batch_size, gen
+):
+    """The training loop of ``train_fasttext``; returns the mean loss of each step."""
+    opt = torch.optim.SGD([table.weight, output.weight], lr=alpha)
     total, done, losses = sum(len(p) for p in epoch_pairs), 0, []
     for pairs in epoch_pairs:
         for start in range(0, len(pairs), batch_size):
@@ -161,11 +189,7 @@ def train_fasttext(
             opt.step()
             done += len(batch)
             losses.append(loss.item() / len(batch))
-    weights = table.weight.detach()
-    words, ngrams = weights[: len(vocab)].clone(), weights[len(vocab) :].clone()
-    return FastTextResult(
-        words, ngrams, output.weight.detach().clone(), losses, minn, maxn
-    )
+    return losses
 
 
 def _bags(
