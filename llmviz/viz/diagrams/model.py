@@ -12,13 +12,14 @@ from llmviz.viz.theme import COLORS
 # The chapters written so far (number: notebook); the others are drawn as "coming".
 CHAPTERS = {
     1: "01_tokenization",
+    2: "02_embeddings",
     3: "03_attention",
     4: "04_long_context",
     6: "06_positional_encoding",
     7: "07_architectures_and_moe",
     8: "08_decoding",
 }
-TITLES = {2: "embeddings", 5: "FFN and norms"}
+TITLES = {5: "FFN and norms"}
 
 
 def _chapter(number: int, base: str) -> str:
@@ -55,7 +56,7 @@ def model_diagram(base: str = "../notebooks/") -> go.Figure:
     c.box("tokenizer", main[0], 26, main[1], 44,
           f"<b>Tokenizer</b>: text → token ids<br>{link(1)}", written)  # fmt: skip
     c.box("embeddings", main[0], 96, main[1], 44,
-          f"<b>Embeddings</b><br>{link(2)}", coming, muted=True)  # fmt: skip
+          f"<b>Embeddings</b><br>{link(2)}", written)  # fmt: skip
     c.box("positions", left[0], 96, left[1], 44, f"<b>Positions</b><br>{link(6)}",
           written)  # fmt: skip
     c.shapes.append(dict(
