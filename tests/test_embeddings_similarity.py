@@ -5,6 +5,7 @@ covariance, and invariants of cosine similarity."""
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from pathlib import Path
 
@@ -154,3 +155,42 @@ def test_neighbour_overlap_counts_shared_top_k(num_words, dim, seed, data):
         torch.randn(dim, dim, generator=torch.Generator().manual_seed(seed))
     )
     assert neighbour_overlap(a, a @ rotation, words, chosen, k) == pytest.approx(1.0)
+
+
+@SETTINGS
+@given(st.integers(1, 12), st.integers(1, 5), st.integers(0, 2**16))
+def test_context_counts_equal_a_loop_over_every_pair_within_the_window(
+    vocab_size, window, seed
+):
+    from llmviz.embeddings.similarity import context_counts
+
+    rng = np.random.default_rng(seed)
+    sentences = [rng.integers(0, vocab_size, size=rng.integers(0, 9)) for _ in range(4)]
+    expected = np.zeros((vocab_size, vocab_size), np.int64)
+    for ids in sentences:
+        for i, j in itertools.product(range(len(ids)), repeat=2):
+            if i != j and abs(i - j) <= window:
+                expected[ids[i], ids[j]] += 1
+    counts = context_counts(sentences, vocab_size, window)
+    np.testing.assert_array_equal(counts, expected)
+    assert (counts == counts.T).all()
+
+
+def test_the_toy_corpus_is_seeded_and_its_control_keeps_words_and_frames():
+    from llmviz.embeddings.toy import GENDER, PAIRS, analogy_set, toy_sentences
+
+    assert toy_sentences(50, seed=3) == toy_sentences(50, seed=3)
+    consistent, control = (
+        toy_sentences(400, seed=3),
+        toy_sentences(400, seed=3, consistent=False),
+    )
+    assert [len(s) for s in consistent] == [len(s) for s in control]  # the same frames
+    words = {w for pair in PAIRS for w in pair[:2]}
+    for a, b in zip(consistent, control, strict=True):
+        assert [w for w in a if w in words] == [w for w in b if w in words]
+    female = {pair[1] for pair in PAIRS}
+    for sentence in consistent:  # the consistent corpus: gender words follow the word
+        word = next(w for w in sentence if w in words)
+        wrong = GENDER[0] if word in female else GENDER[1]
+        assert not set(wrong) & set(sentence)
+    assert len(analogy_set()) == len(PAIRS) * (len(PAIRS) - 1)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -28,6 +29,7 @@ from llmviz._checks import check_int
 from llmviz._tensor_checks import check_tensor
 
 MAX_K = 10_000  # more neighbours than any figure or table shows
+MAX_VOCAB = 20_000  # a (V, V) count matrix of at most 3.2 GB
 
 
 def vocabulary_words(vocab: Any) -> tuple[str, ...]:
@@ -180,3 +182,40 @@ def pca_2d(vectors: Tensor) -> tuple[Tensor, Tensor]:
     points = points * torch.sign(points[far, torch.arange(2)])
     ratio = s[:2] ** 2 / total
     return points.to(vectors.dtype), ratio.to(vectors.dtype)
+
+
+def context_counts(
+    sentences_ids: Sequence[np.ndarray], vocab_size: int, window: int = 4
+) -> np.ndarray:
+    """How often each word appears within ``window`` words of each other word, in the
+    same sentence: ``C[w, u] = #{(i, j): |i − j| ≤ window, i ≠ j, s_i = w, s_j = u}``,
+    symmetric. Row ``w`` is the context of ``w`` that word2vec learns from
+    {footcite}`harris1954distributional`.
+
+    >>> context_counts([np.array([0, 1, 2])], 3, window=1).tolist()
+    [[0, 1, 0], [1, 0, 1], [0, 1, 0]]
+    """
+    vocab_size = check_int("vocab_size", vocab_size, minimum=1, maximum=MAX_VOCAB)
+    window = check_int("window", window, minimum=1, maximum=1000)
+    if isinstance(sentences_ids, (str, bytes)) or not isinstance(
+        sentences_ids, Sequence
+    ):
+        raise TypeError("sentences_ids must be a list of 1-D integer arrays")
+    gap = np.full(window, -1, np.int64)
+    parts = [gap]
+    for ids in sentences_ids:
+        ids = np.asarray(ids)
+        if ids.ndim != 1 or (ids.size and ids.dtype.kind not in "iu"):
+            raise TypeError("sentences_ids must be a list of 1-D integer arrays")
+        if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
+            raise ValueError(f"sentences_ids must hold ids in [0, {vocab_size})")
+        parts += [ids.astype(np.int64), gap]
+    flat = np.concatenate(parts)
+    counts = np.zeros(vocab_size * vocab_size, np.int64)
+    for offset in range(1, window + 1):
+        left, right = flat[:-offset], flat[offset:]
+        keep = (left >= 0) & (right >= 0)
+        pairs = left[keep] * vocab_size + right[keep]
+        counts += np.bincount(pairs, minlength=vocab_size * vocab_size)
+    counts = counts.reshape(vocab_size, vocab_size)
+    return counts + counts.T
