@@ -29,6 +29,7 @@ from llmviz.embeddings.fasttext import (
 )
 from llmviz.embeddings.fasttext_train import subword_rows, train_fasttext, word_vector
 from llmviz.embeddings.vocab import Vocab
+from llmviz.viz.ngrams import ngram_buckets_figure
 from tests.bad_input import (
     BOTH,
     INT,
@@ -242,6 +243,15 @@ CASES += [
 ]
 for case in CASES:  # full names, as tests/test_public_api_coverage.py looks them up
     case.name = f"llmviz.embeddings.{case.name}"
+
+CASES.append(Case(
+    "llmviz.viz.ngram_buckets_figure", ngram_buckets_figure,
+    lambda: {"words": {"ab": [("<ab", 1), ("ab>", 2)]}, "bucket": 4, "title": "t"},
+    {"words": VALUES(("None", None), ("empty", {}), ("no pairs", {"a": []}),
+                     ("bucket out of range", {"a": [("<a>", 9)]}),
+                     ("too many", {"a": [("<a>", 0)] * 300})),
+     "bucket": INT(1, 2**31 - 1), "title": BOTH(TEXT(), VALUES(("blank", " ")))},
+))  # fmt: skip
 
 test_bad_input = bad_input_test(CASES)
 test_keeps_inputs = keeps_inputs_test(CASES)
