@@ -1,0 +1,144 @@
+"""Chapter 2's figures of word2vec: the two tasks' windows on a sentence, and the loss
+during training. They draw what ``llmviz.embeddings`` computes; no maths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from llmviz._checks import check_int
+from llmviz.viz._args import _text
+from llmviz.viz.theme import COLORS, legend_above, style
+
+GREY = "rgba(128, 128, 128, 0.6)"
+MAX_TOKENS = 16
+
+
+def _tokens(name: str, tokens: Any) -> list[str]:
+    if not isinstance(tokens, (list, tuple)) or not all(
+        isinstance(t, str) for t in tokens
+    ):
+        raise TypeError(f"{name} must be a list of str, got {tokens!r:.60}")
+    if not 2 <= len(tokens) <= MAX_TOKENS:
+        raise ValueError(
+            f"{name} must hold 2 to {MAX_TOKENS} tokens, got {len(tokens)}"
+        )
+    return list(tokens)
+
+
+def _arc(x0: float, x1: float, y: float, lift: float) -> tuple[np.ndarray, np.ndarray]:
+    t = np.linspace(0, 1, 12)
+    return x0 + (x1 - x0) * t, y + lift * np.sin(np.pi * t) * min(1, abs(x1 - x0) / 2)
+
+
+def windows_figure(
+    tokens: Sequence[str],
+    centre: int,
+    window: int,
+    glosses: Sequence[str] | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """One sentence drawn twice: CBOW (the context words' mean predicts the centre
+    word) above, skip-gram (the centre word predicts each context word) below; arcs
+    end in an arrow at the predicted word.
+
+    >>> fig = windows_figure(["a", "b", "c", "d"], centre=1, window=1)
+    >>> len({t.name for t in fig.data if t.showlegend is not False})  # 2 tasks, 3 kinds
+    5
+    """
+    tokens = _tokens("tokens", tokens)
+    centre = check_int("centre", centre, 0, len(tokens) - 1)
+    window = check_int("window", window, 1, MAX_TOKENS)
+    if glosses is not None:
+        glosses = _tokens("glosses", glosses)
+        if len(glosses) != len(tokens):
+            raise ValueError(
+                f"glosses must hold {len(tokens)} glosses, got {len(glosses)}"
+            )
+    _text("title", title, none=True)
+    context = [i for i in range(len(tokens)) if 0 < abs(i - centre) <= window]
+    fig = go.Figure()
+    rows = {"CBOW": 1.0, "skip-gram": 0.0}
+    for row, y in rows.items():
+        for j in context:
+            start, end = (j, centre) if row == "CBOW" else (centre, j)
+            xs, ys = _arc(start, end, y + 0.12, 0.32)
+            fig.add_trace(go.Scatter(
+                x=xs, y=ys, mode="lines+markers", hoverinfo="skip",
+                line=dict(color=COLORS[0] if row == "CBOW" else COLORS[1], width=1.5),
+                marker=dict(symbol="arrow", size=[0] * 11 + [10], angleref="previous"),
+                name="CBOW: context → centre" if row == "CBOW"
+                else "skip-gram: centre → each context word",
+                legendgroup=row, showlegend=j == context[0],
+            ))  # fmt: skip
+    _words(fig, tokens, glosses, centre, context, rows)
+    fig.update_xaxes(
+        range=[-0.9, len(tokens) - 0.1], showticklabels=False, showgrid=False,
+        zeroline=False, title_text=f"the sentence, window {window} on each side",
+    )  # fmt: skip
+    fig.update_yaxes(
+        tickvals=list(rows.values()), ticktext=list(rows), range=[-0.45, 1.55],
+        showgrid=False, zeroline=False, title_text="task",
+    )  # fmt: skip
+    style(fig, title, height=300)
+    return legend_above(fig, rows=4)
+
+
+def _words(fig, tokens, glosses, centre, context, rows) -> None:
+    outside = [i for i in range(len(tokens)) if i != centre and i not in context]
+    kinds = [("centre word", [centre], COLORS[3]), ("context", context, COLORS[2]),
+             ("outside the window", outside, GREY)]  # fmt: skip
+    for name, where, color in kinds:
+        labels = [
+            tokens[i] + (f"<br><sub>{glosses[i]}</sub>" if glosses else "")
+            for i in where
+        ]
+        for k, y in enumerate(rows.values()):
+            fig.add_trace(go.Scatter(
+                x=where, y=[y] * len(where), mode="text", text=labels,
+                textfont=dict(color=color, size=14), name=name, legendgroup=name,
+                showlegend=k == 0 and bool(where), hoverinfo="skip",
+            ))  # fmt: skip
+
+
+def loss_figure(
+    losses: Mapping[str, Sequence[float]],
+    epochs: int,
+    smooth: int = 20,
+    title: str | None = None,
+) -> go.Figure:
+    """The loss of every batch, as a running mean over ``smooth`` batches, against the
+    epoch (each run's batches spread evenly over its ``epochs``).
+
+    >>> fig = loss_figure({"skip-gram": [3.0, 2.0, 1.0]}, epochs=1, smooth=1)
+    >>> fig.data[0].y.tolist()
+    [3.0, 2.0, 1.0]
+    """
+    if not isinstance(losses, Mapping) or not losses:
+        raise TypeError(
+            f"losses must be a non-empty {{name: losses}} mapping, got {losses!r:.40}"
+        )
+    epochs = check_int("epochs", epochs, 1, 10_000)
+    smooth = check_int("smooth", smooth, 1, 10_000)
+    _text("title", title, none=True)
+    fig = go.Figure()
+    for i, (name, values) in enumerate(losses.items()):
+        y = np.asarray(values, dtype=np.float64)
+        if y.ndim != 1 or y.size == 0 or not np.isfinite(y).all():
+            raise ValueError(
+                f"losses[{name!r}] must be a non-empty list of finite numbers"
+            )
+        k = min(smooth, y.size)
+        mean = np.convolve(y, np.ones(k) / k, mode="valid")
+        x = (np.arange(mean.size) + k) * epochs / y.size
+        line = dict(color=COLORS[i % len(COLORS)], width=2)
+        fig.add_trace(go.Scatter(x=x, y=mean, name=name, mode="lines", line=line))
+    fig.update_xaxes(title_text="epoch")
+    mean = "" if smooth == 1 else f", mean of {smooth} points"
+    fig.update_yaxes(title_text=f"loss per example{mean}")
+    style(fig, title, height=360)
+    return legend_above(fig, rows=max(1, (len(losses) + 1) // 2))
