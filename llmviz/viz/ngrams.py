@@ -62,7 +62,7 @@ def ngram_buckets_figure(
     for i, n in enumerate(sorted({len(g) for _, g, _ in rows})):
         mine = [r for r in rows if len(r[1]) == n]
         fig.add_trace(go.Scatter(
-            x=[b for _, _, b in mine], y=[label for label, _, _ in mine], mode="markers",
+            x=[b for _, _, b in mine], y=[lab for lab, _, _ in mine], mode="markers",
             name=f"n = {n}", marker=dict(size=11, color=COLORS[i % len(COLORS)]),
             hovertemplate="%{y}<br>bucket %{x}<extra></extra>",
         ))  # fmt: skip
@@ -76,9 +76,11 @@ def ngram_buckets_figure(
         xs.append(None)
         ys.append(None)
     fig.add_trace(go.Scatter(
-        x=xs, y=ys, mode="lines+markers", name="bucket shared by different n-grams",
+        x=xs, y=ys, mode="lines+markers",
+        name="bucket shared by different n-grams",
         line=dict(color=COLLISION, width=1.5, dash="dot"),
-        marker=dict(size=19, color="rgba(0,0,0,0)", line=dict(color=COLLISION, width=2)),
+        marker=dict(size=19, color="rgba(0,0,0,0)",
+                    line=dict(color=COLLISION, width=2)),
         hoverinfo="skip", visible=True if shared else "legendonly",
     ))  # fmt: skip
     labels = [label for label, _, _ in rows]
