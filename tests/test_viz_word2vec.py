@@ -72,3 +72,15 @@ def test_loss_figure_refuses_bad_input(kwargs, name):
     args = {"losses": {"a": [1.0, 2.0]}, "epochs": 1} | kwargs
     with pytest.raises((TypeError, ValueError), match=name):
         loss_figure(**args)
+
+
+def test_the_agreement_figure_draws_every_point_and_the_diagonal():
+    from llmviz.viz.word2vec import agreement_figure
+
+    fig = agreement_figure([0.0, 1.0, -2.0], [0.5, 1.0, -1.0], "x", "y", "t")
+    assert list(fig.data[0].x) == [0.0, 1.0, -2.0]
+    assert list(fig.data[1].x) == [-2.0, 1.0] == list(fig.data[1].y)
+    with pytest.raises(ValueError, match="x and y"):
+        agreement_figure([0.0], [0.0, 1.0], "x", "y")
+    with pytest.raises(ValueError, match="finite"):
+        agreement_figure([float("nan")], [0.0], "x", "y")

@@ -142,3 +142,40 @@ def loss_figure(
     fig.update_yaxes(title_text=f"loss per example{mean}")
     style(fig, title, height=360)
     return legend_above(fig, rows=max(1, (len(losses) + 1) // 2))
+
+
+def agreement_figure(
+    x: Sequence[float],
+    y: Sequence[float],
+    x_title: str,
+    y_title: str,
+    title: str | None = None,
+) -> go.Figure:
+    """Points (x, y) with the line y = x: how far a learned quantity is from the value
+    theory predicts for it.
+
+    >>> agreement_figure([0, 1], [0, 2], "theory", "learned").data[1].name
+    'y = x'
+    """
+    xs, ys = (np.asarray(a, dtype=np.float64) for a in (x, y))
+    if xs.ndim != 1 or xs.shape != ys.shape or xs.size == 0:
+        raise ValueError(
+            f"x and y must be 1-D of the same length, got {xs.shape}, {ys.shape}"
+        )
+    if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
+        raise ValueError("x and y must be finite")
+    for name, text in (("x_title", x_title), ("y_title", y_title)):
+        _text(name, text)
+    _text("title", title, none=True)
+    fig = go.Figure(go.Scatter(
+        x=xs.astype(np.float32), y=ys.astype(np.float32), mode="markers",
+        name="word pairs",
+        marker=dict(size=4, color=COLORS[0], opacity=0.45), hoverinfo="skip",
+    ))  # fmt: skip
+    low, high = float(min(xs.min(), ys.min())), float(max(xs.max(), ys.max()))
+    fig.add_trace(go.Scatter(x=[low, high], y=[low, high], mode="lines", name="y = x",
+                             line=dict(color=COLORS[3], dash="dash")))  # fmt: skip
+    fig.update_xaxes(title_text=x_title)
+    fig.update_yaxes(title_text=y_title)
+    style(fig, title, height=400)
+    return legend_above(fig)
