@@ -222,22 +222,15 @@ def train_classifier(
         model = FastTextClassifier(len(index) + bucket, len(labels), hidden_size)
     ids, offsets = _batch([t for _, t in examples], index, settings)
     y = torch.tensor([labels.index(lab) for lab, _ in examples])
-    opt, rng, losses = (
-        torch.optim.SGD(model.parameters(), lr=lr),
-        np.random.default_rng(seed),
-        [],
-    )
+    rng, losses = np.random.default_rng(seed), []
     with one_thread():
-        _sgd(model, opt, ids, offsets, y, epochs, batch_size, rng, losses)
+        _sgd(model, lr, ids, offsets, y, epochs, batch_size, rng, losses)
     return TrainedClassifier(model.eval(), index, labels, settings, losses)
 
 
-def _sgd(model, opt, ids, offsets, y, epochs, batch_size, rng, losses) -> None:
-    """The training loop of ``train_classifier``: shuffled mini-batches."""
-    lr, ends = (
-        opt.param_groups[0]["lr"],
-        torch.cat([offsets[1:], ids.new_tensor([len(ids)])]),
-    )
+def _sgd(model, lr, ids, offsets, y, epochs, batch_size, rng, losses) -> None:
+    """The training loop of ``train_classifier``: shuffled mini-batches, plain SGD."""
+    ends = torch.cat([offsets[1:], ids.new_tensor([len(ids)])])
     steps, step = epochs * -(-len(y) // batch_size), 0
     for _ in range(epochs):
         order = rng.permutation(len(y))
@@ -245,13 +238,13 @@ def _sgd(model, opt, ids, offsets, y, epochs, batch_size, rng, losses) -> None:
             pick = torch.from_numpy(order[start : start + batch_size])
             parts = [ids[offsets[i] : ends[i]] for i in pick]
             bag_offsets = torch.tensor([0] + [len(p) for p in parts[:-1]]).cumsum(0)
-            loss = nn.functional.cross_entropy(
-                model(torch.cat(parts), bag_offsets), y[pick]
-            )
-            opt.param_groups[0]["lr"] = lr * (1 - step / steps)
-            opt.zero_grad()
+            logits = model(torch.cat(parts), bag_offsets)  # (b, labels)
+            loss = nn.functional.cross_entropy(logits, y[pick])
+            model.zero_grad()
             loss.backward()
-            opt.step()
+            with torch.no_grad():
+                for p in model.parameters():
+                    p.add_(p.grad, alpha=-lr * (1 - step / steps))
             losses.append(loss.item())
             step += 1
 

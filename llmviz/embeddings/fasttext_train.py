@@ -171,7 +171,7 @@ def _sgd(
     table, output, rows, offsets, epoch_pairs, noise, negative, alpha, batch_size, gen
 ):
     """The training loop of ``train_fasttext``; returns the mean loss of each step."""
-    opt = torch.optim.SGD([table.weight, output.weight], lr=alpha)
+    params = (table.weight, output.weight)
     total, done, losses = sum(len(p) for p in epoch_pairs), 0, []
     for pairs in epoch_pairs:
         for start in range(0, len(pairs), batch_size):
@@ -183,10 +183,12 @@ def _sgd(
             sign = torch.ones_like(scores)
             sign[:, 1:] = -1
             loss = -nn.functional.logsigmoid(sign * scores).sum()
-            opt.param_groups[0]["lr"] = alpha * max(1e-4, 1 - done / max(total, 1))
-            opt.zero_grad()
             loss.backward()
-            opt.step()
+            lr = alpha * max(1e-4, 1 - done / max(total, 1))
+            with torch.no_grad():  # plain SGD on the rows this batch touched (sparse)
+                for p in params:
+                    p.add_(p.grad, alpha=-lr)
+                    p.grad = None
             done += len(batch)
             losses.append(loss.item() / len(batch))
     return losses

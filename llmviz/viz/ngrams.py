@@ -85,7 +85,8 @@ def ngram_buckets_figure(
     ))  # fmt: skip
     labels = [label for label, _, _ in rows]
     fig.update_yaxes(title="word · n-gram", type="category", categoryorder="array",
-                     categoryarray=labels, autorange="reversed")  # fmt: skip
+                     categoryarray=labels, autorange="reversed", tickmode="array",
+                     tickvals=labels, ticktext=labels, tickfont_size=11)  # fmt: skip
     fig.update_xaxes(title=f"bucket (hash mod {bucket:,})", range=[-0.5, bucket - 0.5])
     style(fig, title, height=min(640, 150 + 19 * len(rows)), top=100)
     return legend_above(fig, rows=2)
