@@ -26,8 +26,12 @@ from llmviz.viz.tokens import _label
 STATUSES = {  # status: (colour, marker symbol, edge dash)
     "running": (COLORS[0], "circle", "solid"),
     "finished": (COLORS[2], "square", "solid"),
-    "pruned": ("#aaaaaa", "circle-open", "dot"),
+    # mid grey, which reads on white and on the dark theme's #121212
+    "pruned": ("#8a8f98", "circle-open", "dot"),
 }
+# pruned candidates outnumber the rest: their edges are drawn faint and thin, so that
+# the kept lines lead the eye and the pruned ones do not fan across the labels
+_PRUNED_EDGE = dict(color="rgba(138, 143, 152, 0.4)", width=1)
 _KEYS = {"parent", "token", "score", "status"}
 
 # Where a label may sit: above or below its node, centred or to one side. Each label
@@ -154,7 +158,8 @@ def _overlap(a: tuple, b: tuple) -> bool:
 
 def _label_box(position: str, x: float, y: float, text: str) -> tuple:
     """The box (left, right, top, bottom, in px, y down) that plotly gives ``text`` at
-    ``position`` beside a node at (x, y), a pixel wider all round."""
+    ``position`` beside a node at (x, y), two pixels wider at each side and one above
+    and below: neighbouring labels keep a gap."""
     width = _FONT * sum(_EM.get(c, 0.65) for c in html.unescape(text))
     vertical, horizontal = position.split()
     baseline = {
@@ -168,8 +173,8 @@ def _label_box(position: str, x: float, y: float, text: str) -> tuple:
         "left": x - _GAP - width,
     }[horizontal]
     return (
-        left - 1,
-        left + width + 1,
+        left - 2,
+        left + width + 2,
         baseline - 0.8 * _FONT - 1,
         baseline + 0.25 * _FONT + 1,
     )
@@ -312,6 +317,8 @@ def beam_tree_figure(
     for status, (x, y) in edges.items():
         color, _, dash = STATUSES[status]
         line = dict(color=color, dash=dash, width=1.5)
+        if status == "pruned":
+            line |= _PRUNED_EDGE
         traces.append(
             dict(
                 type="scatter",
@@ -341,7 +348,7 @@ def beam_tree_figure(
                 textposition=[
                     place.get(xy, POSITIONS[0]) for xy in zip(x, y, strict=True)
                 ],
-                textfont=dict(size=11),
+                textfont=dict(size=_FONT),
                 marker=marker,
                 name=status,
             )
@@ -350,7 +357,7 @@ def beam_tree_figure(
 
 
 def _height(tree: list[list[dict]]) -> int:
-    return min(700, 200 + 40 * len(tree))
+    return min(700, 200 + 48 * len(tree))  # room for labels above and below
 
 
 def _border(tree: list[list[dict]]) -> tuple[float, float, float, float]:
