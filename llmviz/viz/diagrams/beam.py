@@ -17,6 +17,9 @@ from llmviz.viz.tokens import _label
 MAX_BEAMS, MAX_SHOWN = 4, 12  # boxes that fit a 600 px figure
 ROW, GAP = 36, 14  # pixels per candidate, and between beams
 DRAWING = 480  # the most pixels the drawing takes, so the figure stays under 600
+# a dropped candidate's text, in the theme's font colour: the canvas's muted 0.55 read
+# as grey on dark grey in dark mode; the dotted box and arrow mark it dropped
+DROPPED_TEXT = 0.8
 
 
 def _number(value: float) -> str:
@@ -103,6 +106,8 @@ def beam_step_diagram(
             c.box(f"cand{b}-{t}", 0.66, y + row * (i + 0.5) - 3, 0.62, row - 6, text,
                   COLORS[0],
                   muted=rank is None, size=11)  # fmt: skip
+            if rank is None:  # dropped: the dotted grey box says so; its text stays
+                c.annotations[-1]["opacity"] = DROPPED_TEXT  # readable, in both themes
             c.arrow(f"beam{b}", f"cand{b}-{t}", muted=rank is None, sideways=True)
         y += span + GAP
     c.key(f"kept: best {keep} scores", COLORS[0])
