@@ -23,9 +23,12 @@ POINTS, RATIO = pca_2d(VECTORS)
 
 def test_the_panel_highlights_the_neighbours_it_is_given():
     near = nearest(VECTORS, WORDS, "int", k=3)
-    fig = space_panel(POINTS, WORDS, RATIO, "int", near, "a title")
-    background, spokes, highlighted, query = fig.data
+    fig = space_panel(POINTS, WORDS, RATIO, "int", near, "a title", ["int", "def"])
+    background, anchors, spokes, highlighted, query = fig.data
     assert list(highlighted.text) == [w for w, _ in near]
+    assert list(anchors.text) == ["def"] or "def" in list(highlighted.text)
+    labels = [a.text for a in fig.layout.annotations]
+    assert sorted(labels[1:]) == sorted(w for w, _ in near) and "int" in labels[0]
     rows = [WORDS.index(w) for w, _ in near]
     np.testing.assert_allclose(highlighted.x, POINTS[rows, 0].numpy())
     assert list(query.text) == ["int"] and query.x[0] == pytest.approx(
@@ -50,6 +53,8 @@ def test_the_slider_has_a_frame_per_query_and_opens_on_the_active_one():
     for frame, (query, near) in zip(fig.frames, neighbours.items(), strict=True):
         assert query in frame.layout.title.text
         assert all(w in frame.layout.title.text for w, _ in near)
+        labels = sorted(a.text for a in frame.layout.annotations[1:])
+        assert labels == sorted(w for w, _ in near)  # the labels move with the frame
 
 
 def test_one_hot_beside_learned_has_two_titled_panels():

@@ -76,9 +76,34 @@ def axis_titles(ratio: Sequence[float]) -> tuple[str, str]:
                  enumerate(ratio[:2]))  # fmt: skip
 
 
-def _away(dx: float, dy: float) -> str:
-    """A text position on the side of a point away from the query."""
-    return ("top " if dy >= 0 else "bottom ") + ("right" if dx >= 0 else "left")
+def _labels(q: np.ndarray, near: np.ndarray, words: list[str], query: str,
+            box: tuple[np.ndarray, np.ndarray]) -> list[dict]:  # fmt: skip
+    """Annotations: the query below its star, and the neighbours' words in a column on
+    the far side of the plot, in the order of their heights, each with a leader to its
+    point, so that labels of close points never overlap, at any width."""
+    low, high = box
+    right = q[0] < (low[0] + high[0]) / 2
+    x = high[0] if right else low[0]
+    step = (high[1] - low[1]) / len(words)
+    notes = [
+        dict(
+            x=q[0],
+            y=q[1],
+            text=f"<b>{query}</b>",
+            ax=0,
+            ay=22,
+            showarrow=True,
+            arrowcolor="rgba(0,0,0,0)",
+            font=dict(size=14),
+        )
+    ]
+    for rank, i in enumerate(np.argsort(-near[:, 1])):
+        notes.append(dict(x=near[i, 0], y=near[i, 1], text=words[i],
+                          ax=float(x), ay=float(high[1] - (rank + 0.5) * step),
+                          axref="x", ayref="y", xanchor="right" if right else "left",
+                          showarrow=True, arrowhead=0, arrowwidth=1, arrowcolor=GREY,
+                          font=dict(size=12)))  # fmt: skip
+    return notes
 
 
 def space_panel(
@@ -88,9 +113,10 @@ def space_panel(
     query: str,
     neighbours: Sequence[tuple[str, float]],
     title: str,
+    anchors: Sequence[str] = (),
 ) -> go.Figure:
     """All ``points`` faint, ``query`` as a star and its ``neighbours`` (word, cosine)
-    highlighted, labelled away from the query, with lines to it."""
+    highlighted and labelled, with lines to it; ``anchors`` labelled in grey."""
     array = _points("points", points, words)
     _ratio("ratio", ratio)
     if query not in words:
@@ -100,33 +126,46 @@ def space_panel(
         raise TypeError(
             f"title must state the figure's point as a str, got {title!r:.60}"
         )
+    if isinstance(anchors, str) or not all(a in words for a in anchors):
+        raise ValueError(
+            f"anchors must be a list of words of words, got {anchors!r:.60}"
+        )
     row = {w: i for i, w in enumerate(words)}
     q = array[row[query]]
     near = np.array([array[row[w]] for w, _ in neighbours])  # (k, 2)
+    marked = {query, *(w for w, _ in neighbours)}
+    anchor = [a for a in anchors if a not in marked]
+    at = np.array([array[row[a]] for a in anchor]).reshape(-1, 2)  # (A, 2)
     spokes_x = np.ravel([[q[0], x, None] for x in near[:, 0]]).tolist()
     spokes_y = np.ravel([[q[1], y, None] for y in near[:, 1]]).tolist()
     fig = go.Figure([
         go.Scatter(x=array[:, 0], y=array[:, 1], mode="markers", name="other words",
                    marker=dict(color=GREY, size=5), text=list(words),
                    hovertemplate="%{text}<extra></extra>"),
+        go.Scatter(x=at[:, 0], y=at[:, 1], mode="text", text=anchor, showlegend=False,
+                   textposition=["top left" if x > 0 else "top right" for x in at[:, 0]],  # noqa: E501
+                   textfont=dict(color="rgb(128,128,128)"), hoverinfo="skip"),
         go.Scatter(x=spokes_x, y=spokes_y, mode="lines", showlegend=False,
                    line=dict(color=COLORS[1], width=1), hoverinfo="skip"),
-        go.Scatter(x=near[:, 0], y=near[:, 1], mode="markers+text",
+        go.Scatter(x=near[:, 0], y=near[:, 1], mode="markers",
                    name=f"its {len(neighbours)} nearest by cosine",
                    marker=dict(color=COLORS[1], size=9),
                    text=[w for w, _ in neighbours],
-                   textposition=[_away(*(p - q)) for p in near],
                    customdata=[round(c, 3) for _, c in neighbours],
                    hovertemplate="%{text}: cosine %{customdata}<extra></extra>"),
-        go.Scatter(x=[q[0]], y=[q[1]], mode="markers+text", name="query word",
+        go.Scatter(x=[q[0]], y=[q[1]], mode="markers", name="query word",
                    marker=dict(color=COLORS[0], size=15, symbol="star"), text=[query],
-                   textposition="bottom center", textfont=dict(size=15),
                    hovertemplate="%{text}<extra></extra>"),
     ])  # fmt: skip
+    low, high = array.min(axis=0), array.max(axis=0)
+    span = np.maximum(high - low, 1e-9)
+    low, high = low - 0.08 * span, high + 0.08 * span
     x_title, y_title = axis_titles(ratio)
-    fig.update_xaxes(title=x_title)
-    fig.update_yaxes(title=y_title)
-    return legend_above(style(fig, title, height=480, top=70), rows=2)
+    fig.update_xaxes(title=x_title, range=[low[0], high[0]])
+    fig.update_yaxes(title=y_title, range=[low[1], high[1]])
+    labels = _labels(q, near, [w for w, _ in neighbours], query, (low, high))
+    fig.update_layout(annotations=labels)
+    return legend_above(style(fig, title, height=500, top=70), rows=2)
 
 
 def space_slider(
@@ -152,17 +191,25 @@ def space_slider(
     check_int("active", active, minimum=0, maximum=len(neighbours) - 1)
     if dim is not None:
         check_int("dim", dim, minimum=1, maximum=1_000_000)
-    where = f" in {dim}-D" if dim else ""
+    where = f"in {dim}-D" if dim else "in the vectors"
+    notes = {}
 
     def draw(query: str) -> go.Figure:
         near = neighbours[query]
         listed = ", ".join(w for w, _ in near)
-        title = (f"The nearest words{where} by cosine: “{query}”<br>"
-                 f"<sup>{listed}</sup>")  # fmt: skip
-        return space_panel(points, words, ratio, query, near, title)
+        if len(listed) > 40:  # two lines, so that a phone shows them whole
+            cut = listed.rfind(", ", 0, len(listed) // 2 + 6)
+            listed = listed[: cut + 1] + "<br>" + listed[cut + 2 :]
+        title = (f"“{query}”: its {len(near)} nearest words by cosine<br>"
+                 f"<sup>{where.strip()}: {listed}</sup>")  # fmt: skip
+        panel = space_panel(points, words, ratio, query, near, title)
+        notes[query] = panel.layout.annotations
+        return panel
 
     fig = slider_figure(lambda word: word, "word", list(neighbours), draw=draw,
                         active=active, label="query word")  # fmt: skip
+    for frame, query in zip(fig.frames, neighbours, strict=True):
+        frame.layout.annotations = notes[query]  # the labels move with the frame
     return compact(fig)
 
 
