@@ -88,5 +88,5 @@ def ngram_buckets_figure(
                      categoryarray=labels, autorange="reversed", tickmode="array",
                      tickvals=labels, ticktext=labels, tickfont_size=11)  # fmt: skip
     fig.update_xaxes(title=f"bucket (hash mod {bucket:,})", range=[-0.5, bucket - 0.5])
-    style(fig, title, height=min(640, 150 + 19 * len(rows)), top=100)
-    return legend_above(fig, rows=2)
+    style(fig, title, height=min(600, 120 + 19 * len(rows)))
+    return legend_above(fig, rows=4)  # four rows on a phone
