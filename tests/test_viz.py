@@ -230,14 +230,37 @@ def test_small_multiples_keeps_square_cells_and_hides_empty_cells():
 
 
 @pytest.mark.parametrize("rows", [1, 3])
-def test_legend_above_keeps_the_plot_height_and_sits_between_title_and_plot(rows):
+def test_legend_above_hangs_from_the_title_and_grows_the_figure_by_its_rows(rows):
     fig = viz.lines([0, 1], {"a": [1, 2], "b": [2, 1]}, title="two lines")
-    before = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+    top, height = fig.layout.margin.t, fig.layout.height
     viz.legend_above(fig, rows=rows)
+    # the figure grows by the rows' room; plotly moves the plot below the legend, so
+    # a wide page, where the legend takes fewer rows, shows no blank band
+    assert fig.layout.height == height + 10 + 22 * rows
+    assert fig.layout.margin.t == top
+    legend = fig.layout.legend
+    assert legend.orientation == "h" and legend.yref == "container"
+    assert legend.yanchor == "top"
+    assert (1 - legend.y) * fig.layout.height == pytest.approx(top)  # the title's foot
+
+
+def test_legend_above_stays_at_the_title_when_a_slider_grows_the_figure():
+    def draw(shift):
+        fig = viz.lines([0, 1], {"a": [1, 2], "b": [2, shift]}, title="two lines")
+        return viz.legend_above(fig, rows=2)
+
+    top = draw(1).layout.margin.t
+    fig = viz.slider_figure(lambda s: s, "s", [1, 2], draw=draw, play=True)
+    assert (1 - fig.layout.legend.y) * fig.layout.height == pytest.approx(top)
+
+
+def test_legend_above_panels_with_titles_keeps_the_legend_on_the_plot():
+    panels = {"a": viz.bars([1, 2]), "b": viz.bars([2, 1])}
+    fig = viz.small_multiples(panels, "two", cols=2)
+    before = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+    viz.legend_above(fig, rows=2)
     after = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
-    assert after == before  # the legend's room is added, not taken from the plot
-    assert fig.layout.legend.orientation == "h"
-    assert fig.layout.legend.y > 1 and fig.layout.legend.yanchor == "bottom"
+    assert after == before and fig.layout.legend.y > 1  # a caller may lift it further
 
 
 def test_heatmap_names_its_colour_bar():

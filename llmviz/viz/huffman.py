@@ -156,7 +156,7 @@ def huffman_tree_figure(
         visible=False, autorange="reversed", title="words, in the order of their codes"
     )
     fig.update_layout(margin_r=125)  # the leaves' labels, outside the plot
-    return legend_above(fig, rows=2)
+    return legend_above(fig, rows=3)  # three rows on a phone
 
 
 def noise_figure(

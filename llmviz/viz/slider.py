@@ -13,6 +13,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from llmviz._checks import check_bool, check_callable, check_int
+from llmviz.viz.theme import keep_legend_in_place
 
 
 def _label(value: Any) -> str:
@@ -129,7 +130,8 @@ def slider_figure(
     )
     base = figures[active]
     fig = go.Figure(data=base.data, layout=base.layout, frames=frames)
-    fig.update_layout(sliders=[slider], height=(base.layout.height or 380) + 110)
+    fig.update_layout(sliders=[slider])
+    keep_legend_in_place(fig, (base.layout.height or 380) + 110)
     fig.layout.margin.b = (base.layout.margin.b or 50) + 70
     if play:
         _add_play_buttons(fig)
@@ -156,6 +158,7 @@ def _add_play_buttons(fig: go.Figure) -> None:
         type="buttons", direction="left", buttons=buttons, showactive=False,
         x=0, xanchor="left", y=0, yanchor="top", pad=dict(t=75, r=10),
     )  # fmt: skip
-    fig.update_layout(updatemenus=[menu], height=fig.layout.height + 45)
+    fig.update_layout(updatemenus=[menu])
+    keep_legend_in_place(fig, fig.layout.height + 45)
     fig.layout.sliders[0].pad.t += 45
     fig.layout.margin.b += 45

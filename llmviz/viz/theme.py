@@ -88,11 +88,19 @@ def legend_above(fig: go.Figure, rows: int = 1) -> go.Figure:
 
     A legend at the right takes a phone's width from the plot; above it, the plot keeps
     it. ``rows`` is how many rows the legend needs on a phone: the figure grows by the
-    room it takes, so the plot keeps its height.
+    room they take. The legend hangs from the title's foot (a fixed distance from the
+    figure's top) and plotly moves the plot down below it, so on a wide page, where the
+    entries take fewer rows, the plot gets the room instead of a blank band.
+
+    A figure whose panels have titles above them (``small_multiples``) keeps the legend
+    just above the plot, with the room for ``rows`` reserved: the panel titles would
+    otherwise touch it.
 
     >>> fig = legend_above(style(go.Figure(), "t", height=300), rows=2)
     >>> fig.layout.legend.orientation, fig.layout.height, fig.layout.margin.t
-    ('h', 354, 114)
+    ('h', 354, 60)
+    >>> round((1 - fig.layout.legend.y) * fig.layout.height)  # the title's foot, 60 px
+    60
     """
     if not isinstance(fig, go.Figure):
         raise TypeError(f"fig must be a plotly go.Figure, got {type(fig).__name__}")
@@ -100,8 +108,38 @@ def legend_above(fig: go.Figure, rows: int = 1) -> go.Figure:
     room = 10 + 22 * rows
     top = fig.layout.margin.t if fig.layout.margin.t is not None else 60
     height = fig.layout.height if fig.layout.height is not None else 380
+    if _has_panel_titles(fig):
+        return fig.update_layout(
+            legend=dict(orientation="h", x=0, xanchor="left", y=1.02, yanchor="bottom"),
+            margin_t=top + room,
+            height=height + room,
+        )
     return fig.update_layout(
-        legend=dict(orientation="h", x=0, xanchor="left", y=1.02, yanchor="bottom"),
-        margin_t=top + room,
+        legend=dict(
+            orientation="h",
+            x=0,
+            xanchor="left",
+            yref="container",
+            y=1 - top / (height + room),
+            yanchor="top",
+        ),
         height=height + room,
+    )
+
+
+def keep_legend_in_place(fig: go.Figure, height: int) -> go.Figure:
+    """Set ``fig``'s height, in place, keeping a legend that ``legend_above`` hung from
+    the title's foot at the same distance from the figure's top (its ``y`` is a share of
+    the height)."""
+    legend = fig.layout.legend
+    old = fig.layout.height
+    if legend.yref == "container" and legend.y is not None and old:
+        legend.y = 1 - (1 - legend.y) * old / height
+    return fig.update_layout(height=height)
+
+
+def _has_panel_titles(fig: go.Figure) -> bool:
+    return any(
+        a.yref == "paper" and a.y is not None and a.y >= 1 and a.yanchor == "bottom"
+        for a in fig.layout.annotations
     )
