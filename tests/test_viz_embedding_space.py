@@ -66,4 +66,6 @@ def test_one_hot_beside_learned_has_two_titled_panels():
     ]
     assert fig.layout.xaxis.title.text.startswith("PC1")
     assert fig.layout.xaxis2.title.text.startswith("PC1")
-    assert f"{100 / (len(WORDS) - 1):.1f}%" in fig.layout.xaxis.title.text
+    assert (
+        f"{100 / (len(WORDS) - 1):.1f}% of the variance" in fig.layout.xaxis.title.text
+    )

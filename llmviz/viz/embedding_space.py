@@ -219,7 +219,7 @@ def onehot_vs_learned(
     learned_points: Any,
     learned_ratio: Sequence[float],
     words: Sequence[str],
-    title: str = "One-hot vectors hold no similarity; learned vectors do",
+    title: str = "One-hot: every axis alike. Learned: groups",
 ) -> go.Figure:
     """Two PCA panels of the same ``words``: one-hot vectors (every pair orthogonal,
     equidistant, so no axis explains more than any other) beside learned ones."""
@@ -233,12 +233,19 @@ def onehot_vs_learned(
     for name, points, ratio in pairs:
         array = _points(f"{name.replace('-', '')}_points", points, words)
         _ratio(f"{name.replace('-', '')}_ratio", ratio)
+        order = np.argsort(np.argsort(array[:, 0]))  # alternate labels left to right
         panel = go.Figure(go.Scatter(
             x=array[:, 0], y=array[:, 1], mode="markers+text", text=list(words),
-            textposition="top center", marker=dict(color=COLORS[0], size=8),
+            textposition=[("top" if j % 2 else "bottom") + " center" for j in order],
+            marker=dict(color=COLORS[0], size=8),
             hovertemplate="%{text}<extra></extra>", showlegend=False))  # fmt: skip
         x_title, y_title = axis_titles(ratio)
-        panel.update_xaxes(title=x_title.replace(" of the variance", ""))
-        panel.update_yaxes(title=y_title.replace(" of the variance", ""))
+        low, high = array.min(axis=0), array.max(axis=0)
+        pad = 0.2 * np.maximum(high - low, 1e-9)
+        panel.update_xaxes(title=x_title, range=[low[0] - pad[0], high[0] + pad[0]])
+        panel.update_yaxes(
+            title=y_title.replace(" of the variance", ""),
+            range=[low[1] - pad[1], high[1] + pad[1]],
+        )
         panels[f"{name} (PCA by SVD)"] = panel
-    return small_multiples(panels, title, cols=2, row_height=380)
+    return small_multiples(panels, title, cols=1, row_height=300)
