@@ -30,13 +30,15 @@ from llmviz.embeddings.word2vec_pairs import (
     skipgram_pairs,
     subsample,
 )
-from llmviz.embeddings.word2vec_train import train_word2vec
+from llmviz.embeddings.word2vec_train import Word2VecResult, train_word2vec
+from llmviz.viz.word2vec import agreement_figure, loss_figure, windows_figure
 from tests.bad_input import (
     BOTH,
     CHOICE,
     INT,
     REAL,
     TENSOR,
+    TEXT,
     VALUES,
     Case,
     bad_input_test,
@@ -146,8 +148,32 @@ CASES = [
     Case("training_log", training_log, lambda: {"name": "word2vec-en"}, {"name": CHOICE()}),
     Case("english_vocab", english_vocab, dict, {}),
 ]  # fmt: skip
+CASES.append(Case("Word2VecResult", Word2VecResult,
+    lambda: {"vectors": randn(4, D), "output": randn(3, D), "losses": [1.0, 0.5]},
+    {"vectors": TENSOR((2,)), "output": TENSOR((2,), mismatch=True),
+     "losses": VALUES(("None", None), ("nan", [float("nan")]), ("strs", ["a"]))}))  # fmt: skip
 for case in CASES:  # full names, as tests/test_public_api_coverage.py looks them up
     case.name = f"llmviz.embeddings.{case.name}"
+LIST = VALUES(("None", None), ("int", 3), ("one token", ["a"]), ("ints", [1, 2]))
+VIZ = [
+    Case("windows_figure", windows_figure,
+         lambda: {"tokens": ["a", "b", "c", "d"], "centre": 1, "window": 1,
+                  "glosses": ["w", "x", "y", "z"], "title": "t"},
+         {"tokens": LIST, "centre": INT(0, 3), "window": INT(1, 16),
+          "glosses": BOTH(VALUES(("too few", ["w"]), ("int", 3))), "title": TEXT(none=True)}),
+    Case("loss_figure", loss_figure,
+         lambda: {"losses": {"a": [3.0, 2.0, 1.0]}, "epochs": 1, "smooth": 2, "title": "t"},
+         {"losses": VALUES(("None", None), ("empty", {}), ("nan", {"a": [float("nan")]}),
+                           ("no losses", {"a": []})),
+          "epochs": INT(1, 10_000), "smooth": INT(1, 10_000), "title": TEXT(none=True)}),
+    Case("agreement_figure", agreement_figure,
+         lambda: {"x": [0.0, 1.0], "y": [0.5, 1.5], "x_title": "x", "y_title": "y", "title": "t"},
+         {"x": VALUES(("None", None), ("short", [0.0]), ("nan", [0.0, float("nan")])),
+          "y": VALUES(("short", [0.0]), ("inf", [0.0, float("inf")])),
+          "x_title": TEXT(), "y_title": TEXT(), "title": TEXT(none=True)}),
+]  # fmt: skip
+for case in VIZ:
+    case.name = f"llmviz.viz.{case.name}"
 
-test_bad_input = bad_input_test(CASES)
-test_keeps_inputs = keeps_inputs_test(CASES)
+test_bad_input = bad_input_test(CASES + VIZ)
+test_keeps_inputs = keeps_inputs_test(CASES + VIZ)

@@ -9,6 +9,7 @@ touch with ``index_add_``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,7 @@ import torch
 from tqdm.auto import tqdm
 
 from llmviz._checks import check_bool, check_int, check_real, checked_by_caller
+from llmviz._tensor_checks import check_dim, check_tensor
 from llmviz.embeddings.huffman import huffman_codes
 from llmviz.embeddings.vocab import Vocab, noise_distribution
 from llmviz.embeddings.word2vec import _logistic, cbow_hidden
@@ -37,6 +39,23 @@ class Word2VecResult:
     vectors: torch.Tensor
     output: torch.Tensor
     losses: list[float]
+
+    def __post_init__(self) -> None:
+        check_tensor("vectors", self.vectors, (2,))
+        check_tensor("output", self.output, (2,))
+        check_dim("output", self.output, 1, self.vectors.shape[1], "the vector size")
+        if self.output.shape[0] not in (
+            self.vectors.shape[0],
+            self.vectors.shape[0] - 1,
+        ):
+            raise ValueError(
+                f"output must have V or V − 1 rows (V = {self.vectors.shape[0]}), "
+                f"got shape {tuple(self.output.shape)}"
+            )
+        if not isinstance(self.losses, list) or not all(
+            isinstance(x, float) and math.isfinite(x) for x in self.losses
+        ):
+            raise TypeError("losses must be a list of finite floats")
 
 
 def _paths(counts: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
