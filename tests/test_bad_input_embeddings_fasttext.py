@@ -10,12 +10,12 @@ import torch
 
 from llmviz.embeddings.classifier import (
     FastTextClassifier,
-    accuracy,
+    classifier_accuracy,
+    classify,
     labelled_examples,
-    predict,
     split_examples,
     text_features,
-    tokenize,
+    text_words,
     train_classifier,
 )
 from llmviz.embeddings.fasttext import (
@@ -153,8 +153,8 @@ CLS_SIZES = {"minn": INT(1, 64), "maxn": BOTH(INT(0, 64), VALUES(("below minn", 
 CASES += [
     Case("labelled_examples", labelled_examples, dict, {}),
     Case(
-        "tokenize",
-        tokenize,
+        "text_words",
+        text_words,
         lambda: {"text": "明天有雨 rain"},
         {"text": BOTH(TEXT(), VALUES(("too long", "a" * 20_000)))},
     ),
@@ -222,8 +222,8 @@ CASES += [
         },
     ),
     Case(
-        "predict",
-        predict,
+        "classify",
+        classify,
         lambda: {"trained": TRAINED, "texts": ["rain today"]},
         {
             "trained": VALUES(("None", None), ("model", TRAINED.model)),
@@ -231,8 +231,8 @@ CASES += [
         },
     ),
     Case(
-        "accuracy",
-        accuracy,
+        "classifier_accuracy",
+        classifier_accuracy,
         lambda: {"trained": TRAINED, "examples": pairs()},
         {
             "trained": VALUES(("None", None), ("model", TRAINED.model)),

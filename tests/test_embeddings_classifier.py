@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 
 from llmviz.embeddings.classifier import (
     FastTextClassifier,
-    accuracy,
+    classifier_accuracy,
+    classify,
     labelled_examples,
-    predict,
     split_examples,
     text_features,
-    tokenize,
+    text_words,
     train_classifier,
 )
 from llmviz.embeddings.fasttext import ngram_buckets
@@ -45,9 +45,9 @@ def test_the_split_is_disjoint_stratified_and_seeded():
     assert split_examples(EXAMPLES, 0.3, seed=1)[1] != TEST
 
 
-def test_tokenize_cuts_chinese_and_drops_punctuation():
-    assert tokenize("Rain, then SUN!") == ["rain", "then", "sun"]
-    assert "".join(tokenize("明天北方将有大雨。")) == "明天北方将有大雨"
+def test_text_words_cuts_chinese_and_drops_punctuation():
+    assert text_words("Rain, then SUN!") == ["rain", "then", "sun"]
+    assert "".join(text_words("明天北方将有大雨。")) == "明天北方将有大雨"
 
 
 @settings(max_examples=25, deadline=None)
@@ -96,8 +96,8 @@ def test_training_is_seeded():
 def test_held_out_accuracy_beats_the_majority_class(ngrams):
     majority = Counter(lab for lab, _ in TEST).most_common(1)[0][1] / len(TEST)
     trained = train_classifier(TRAIN, maxn=4 if ngrams else 0, seed=0)
-    assert accuracy(trained, TEST) > majority + 0.2
-    assert accuracy(trained, TRAIN) > 0.95  # it fits what it saw
-    assert set(predict(trained, ["明天有雨", "the striker scored"])) <= set(
+    assert classifier_accuracy(trained, TEST) > majority + 0.2
+    assert classifier_accuracy(trained, TRAIN) > 0.95  # it fits what it saw
+    assert set(classify(trained, ["明天有雨", "the striker scored"])) <= set(
         trained.labels
     )

@@ -6,7 +6,7 @@ hashed n-gram), the hidden layer (their mean, with no non-linearity) and the out
 softmax over the labels). A feature's row is ``V + bucket`` wide: words first, then
 the buckets that character n-grams and word bigrams are hashed into.
 
->>> tokenize("The home team 赢得了比赛!")
+>>> text_words("The home team 赢得了比赛!")
 ['the', 'home', 'team', '赢得', '了', '比赛']
 """
 
@@ -28,12 +28,12 @@ from llmviz.embeddings.fasttext_train import one_thread
 __all__ = [
     "FastTextClassifier",
     "TrainedClassifier",
-    "accuracy",
+    "classifier_accuracy",
     "labelled_examples",
-    "predict",
+    "classify",
     "split_examples",
     "text_features",
-    "tokenize",
+    "text_words",
     "train_classifier",
 ]
 
@@ -56,7 +56,7 @@ def labelled_examples() -> list[tuple[str, str]]:
     ]
 
 
-def tokenize(text: str) -> list[str]:
+def text_words(text: str) -> list[str]:
     """Lower-cased words, Chinese cut by jieba {footcite}`sun2012jieba`, punctuation
     and spaces dropped."""
     if not isinstance(text, str):
@@ -175,7 +175,7 @@ def _check_examples(examples: object) -> list[tuple[str, str]]:
 def _batch(
     texts: list[str], index: dict[str, int], settings: dict
 ) -> tuple[Tensor, Tensor]:
-    feats = [text_features(tokenize(t), index, **settings) for t in texts]
+    feats = [text_features(text_words(t), index, **settings) for t in texts]
     offsets = np.cumsum([0] + [len(f) for f in feats[:-1]])
     return torch.from_numpy(np.concatenate(feats)), torch.from_numpy(offsets)
 
@@ -213,7 +213,7 @@ def train_classifier(
     labels = tuple(sorted({lab for lab, _ in examples}))
     if len(labels) < 2:
         raise ValueError(f"examples must hold at least 2 labels, got {len(labels)}")
-    words = dict.fromkeys(w for _, text in examples for w in tokenize(text))
+    words = dict.fromkeys(w for _, text in examples for w in text_words(text))
     index = {w: i for i, w in enumerate(words)}
     with (
         torch.random.fork_rng()
@@ -249,7 +249,7 @@ def _sgd(model, lr, ids, offsets, y, epochs, batch_size, rng, losses) -> None:
             step += 1
 
 
-def predict(trained: TrainedClassifier, texts: list[str]) -> list[str]:
+def classify(trained: TrainedClassifier, texts: list[str]) -> list[str]:
     """The most likely label of each text."""
     if not isinstance(trained, TrainedClassifier):
         raise TypeError(
@@ -268,10 +268,12 @@ def predict(trained: TrainedClassifier, texts: list[str]) -> list[str]:
     return [trained.labels[i] for i in logits.argmax(-1).tolist()]
 
 
-def accuracy(trained: TrainedClassifier, examples: list[tuple[str, str]]) -> float:
-    """The share of ``examples`` whose label ``predict`` gets right."""
+def classifier_accuracy(
+    trained: TrainedClassifier, examples: list[tuple[str, str]]
+) -> float:
+    """The share of ``examples`` whose label ``classify`` gets right."""
     _check_examples(examples)
-    guesses = predict(trained, [text for _, text in examples])
+    guesses = classify(trained, [text for _, text in examples])
     return float(
         np.mean([g == lab for g, (lab, _) in zip(guesses, examples, strict=True)])
     )
