@@ -210,3 +210,13 @@ def test_pairs_stay_in_their_sentence_and_window(lengths, window, seed):
     if window == 1 and starts[-1]:
         expected = sum(2 * max(n - 1, 0) for n in lengths)
         assert len(pairs) == expected
+
+
+@settings(max_examples=50, deadline=None)
+@given(word=WORDS, sizes=SIZES, bucket=st.integers(1, 2**31 - 1))
+def test_buckets_equal_the_readable_hash_of_each_ngram(word, sizes, bucket):
+    """ngram_buckets carries one hash along each start position; ft_hash hashes each
+    n-gram from scratch. They must agree n-gram for n-gram."""
+    minn, maxn = sizes
+    readable = [ft_hash(g) % bucket for g in char_ngrams(word, minn, maxn)]
+    assert ngram_buckets(word, minn, maxn, bucket).tolist() == readable
