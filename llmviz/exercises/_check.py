@@ -22,7 +22,7 @@ import torch
 TIME_LIMIT = 5.0  # seconds one call of the reader's function may take
 
 NOT_IMPLEMENTED = (
-    "Your turn: replace `raise NotImplementedError` with your code, then run this "
+    "Your turn: replace the line raise NotImplementedError with your code, then run this "
     "cell again."
 )
 
