@@ -14,6 +14,7 @@ PACKAGES = [
     "attention",
     "data",
     "decoding",
+    "embeddings",
     "layers",
     "long_context",
     "measure",

@@ -11,6 +11,9 @@ from llmviz.exercises.decoding import (
     check_majority_vote,
     check_top_p,
 )
+from llmviz.exercises.embeddings import check_sgns_step
+from llmviz.exercises.embeddings_huffman import check_huffman_code
+from llmviz.exercises.embeddings_ngrams import check_char_ngrams
 from llmviz.exercises.heads import (
     check_cached_step,
     check_kv_cache_bytes,
@@ -44,13 +47,15 @@ __all__ = [
     "check_alibi_slopes",
     "check_attention",
     "check_beam_step",
-    "check_majority_vote",
     "check_cached_step",
+    "check_char_ngrams",
     "check_chunked_causal",
     "check_count_pairs",
+    "check_huffman_code",
     "check_kv_cache_bytes",
     "check_load_balancing_loss",
     "check_longformer_mask",
+    "check_majority_vote",
     "check_merge",
     "check_merge_tiles",
     "check_overflow",
@@ -58,6 +63,7 @@ __all__ = [
     "check_rope_rotation",
     "check_route",
     "check_select_blocks",
+    "check_sgns_step",
     "check_shift_heads",
     "check_sliding_window_pairs",
     "check_top_p",
