@@ -36,6 +36,8 @@ def similarity_panels(
             f"{type(matrices).__name__}"
         )
     _text("title", title)
+    if words is None:
+        raise TypeError("words must be a sequence of labels, one per row, got None")
     panels = {}
     for name, matrix in matrices.items():
         _text("matrices' keys", name)
@@ -79,6 +81,8 @@ def parameter_share_figure(
             f"{type(parts).__name__}"
         )
     _text("title", title)
+    if models is None:
+        raise TypeError("models must be a sequence of labels, one per bar, got None")
     fig = go.Figure()
     labels = None
     for i, (name, shares) in enumerate(parts.items()):

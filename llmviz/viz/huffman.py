@@ -11,11 +11,36 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from llmviz._checks import check_int
+from llmviz._checks import check_int, check_real
 from llmviz.viz._args import _array, _labels, _text
 from llmviz.viz.theme import COLORS, legend_above, style
 
 GREY = "rgba(128, 128, 128, 0.55)"
+
+
+def _bit_array(name: str, code: Any) -> np.ndarray | None:
+    """``code``'s bits as a 1-D array (None for a str); nothing but 0 and 1."""
+    if isinstance(code, str):
+        return None
+    try:
+        array = np.asarray(code)
+    except (TypeError, ValueError):  # ragged
+        array = np.asarray(None)
+    if (
+        array.dtype.kind not in "biuf"
+        or array.ndim > 1
+        or not np.isin(array, (0, 1)).all()
+    ):
+        raise ValueError(f"{name} must be 1-D bits 0 and 1, got {code!r:.40}")
+    return array.ravel()
+
+
+def _shares(values: Any, name: str) -> np.ndarray:
+    """A 1-D array of probabilities (or shares of a total), each in [0, 1]."""
+    array = _array(values, name, 1)
+    if (array < 0).any() or (array > 1).any():
+        raise ValueError(f"{name} must hold probabilities in [0, 1], got {array!r:.60}")
+    return array
 
 
 def _bit_strings(codes: Any) -> list[str]:
@@ -25,11 +50,8 @@ def _bit_strings(codes: Any) -> list[str]:
         )
     out = []
     for i, code in enumerate(codes):
-        bits = (
-            code
-            if isinstance(code, str)
-            else "".join(str(int(b)) for b in np.asarray(code).ravel())
-        )
+        array = _bit_array(f"codes[{i}]", code)
+        bits = code if array is None else "".join(str(int(b)) for b in array)
         if not bits or set(bits) - {"0", "1"}:
             raise ValueError(
                 f"codes[{i}] must be a non-empty string of bits, got {code!r:.40}"
@@ -73,6 +95,8 @@ def huffman_tree_figure(
     """The binary tree of ``codes`` (one leaf per label, root at the left), with the
     path of leaf ``word`` drawn thick and its bits written on the edges."""
     bits = _bit_strings(codes)
+    if labels is None:
+        raise TypeError("labels must be a sequence of labels, one per code, got None")
     labels = [str(s) for s in _labels(labels, "labels", len(bits))]
     hover = (
         labels
@@ -167,13 +191,16 @@ def noise_figure(
 ) -> go.Figure:
     """Each word's noise probability by frequency rank (log–log), beside the unigram
     distribution (power 1) and the uniform one (power 0) as references."""
-    p = _array(probabilities, "probabilities", 1)
-    u = _array(unigram, "unigram", 1)
+    p = _shares(probabilities, "probabilities")
+    u = _shares(unigram, "unigram")
     if len(u) != len(p):
         raise ValueError(
-            f"unigram must have one entry per word ({len(p)}), got {len(u)}"
+            f"unigram must have one entry per word of probabilities ({len(p)}), "
+            f"got {len(u)}"
         )
     _text("title", title, none=True)
+    if power is not None:
+        check_real("power", power, -2, 2)
     rank = np.arange(1, len(p) + 1)
     fig = go.Figure()
     fig.add_scatter(
@@ -215,7 +242,7 @@ def keep_figure(
 ) -> go.Figure:
     """Subsampling's keep probability against a word's share of the corpus, one line per
     ``sample`` setting (``keep`` maps a legend name to a keep probability per word)."""
-    f = _array(frequencies, "frequencies", 1)
+    f = _shares(frequencies, "frequencies")
     if not isinstance(keep, Mapping) or not keep:
         raise TypeError(
             "keep must be a non-empty mapping of name -> keep probabilities"
@@ -227,7 +254,7 @@ def keep_figure(
     order = np.argsort(f)
     fig = go.Figure()
     for i, (name, values) in enumerate(keep.items()):
-        k = _array(values, f"keep[{name!r}]", 1)
+        k = _shares(values, f"keep[{name!r}]")
         if len(k) != len(f):
             raise ValueError(
                 f"keep[{name!r}] must have one entry per word ({len(f)}), got {len(k)}"

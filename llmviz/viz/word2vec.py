@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from llmviz._checks import check_int
-from llmviz.viz._args import _text
+from llmviz.viz._args import _array, _text
 from llmviz.viz.theme import COLORS, legend_above, style
 
 GREY = "rgba(128, 128, 128, 0.6)"
@@ -127,11 +127,7 @@ def loss_figure(
     _text("title", title, none=True)
     fig = go.Figure()
     for i, (name, values) in enumerate(losses.items()):
-        y = np.asarray(values, dtype=np.float64)
-        if y.ndim != 1 or y.size == 0 or not np.isfinite(y).all():
-            raise ValueError(
-                f"losses[{name!r}] must be a non-empty list of finite numbers"
-            )
+        y = _array(values, f"losses[{name!r}]", 1)
         k = min(smooth, y.size)
         mean = np.convolve(y, np.ones(k) / k, mode="valid")
         x = (np.arange(mean.size) + k) * epochs / y.size
@@ -157,13 +153,12 @@ def agreement_figure(
     >>> agreement_figure([0, 1], [0, 2], "theory", "learned").data[1].name
     'y = x'
     """
-    xs, ys = (np.asarray(a, dtype=np.float64) for a in (x, y))
-    if xs.ndim != 1 or xs.shape != ys.shape or xs.size == 0:
+    xs = _array(x, "x", 1)
+    ys = _array(y, "y", 1)
+    if xs.shape != ys.shape:
         raise ValueError(
             f"x and y must be 1-D of the same length, got {xs.shape}, {ys.shape}"
         )
-    if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
-        raise ValueError("x and y must be finite")
     for name, text in (("x_title", x_title), ("y_title", y_title)):
         _text(name, text)
     _text("title", title, none=True)
