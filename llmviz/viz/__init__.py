@@ -11,17 +11,23 @@ from llmviz.viz.diagrams import (
     model_diagram,
     moe_router_diagram,
 )
+from llmviz.viz.embedding_space import onehot_vs_learned, space_panel, space_slider
+from llmviz.viz.embedding_tables import parameter_share_figure, similarity_panels
 from llmviz.viz.figures import bars, heatmap, lines, mask_heatmap, vectors
 from llmviz.viz.grid import small_multiples
+from llmviz.viz.huffman import huffman_tree_figure, keep_figure, noise_figure
 from llmviz.viz.lattice import lattice_figure, nbest_figure
+from llmviz.viz.ngrams import ngram_buckets_figure
 from llmviz.viz.slider import slider_figure
 from llmviz.viz.theme import COLORS, DARK, LIGHT, legend_above, style
 from llmviz.viz.tokens import token_boundaries
+from llmviz.viz.word2vec import agreement_figure, loss_figure, windows_figure
 
 __all__ = [
     "COLORS",
     "DARK",
     "LIGHT",
+    "agreement_figure",
     "attention_head_diagram",
     "bars",
     "beam_step_diagram",
@@ -29,17 +35,28 @@ __all__ = [
     "compact",
     "gqa_diagram",
     "heatmap",
+    "huffman_tree_figure",
+    "keep_figure",
     "lattice_figure",
     "legend_above",
     "lines",
+    "loss_figure",
     "mask_heatmap",
     "mla_diagram",
     "model_diagram",
     "moe_router_diagram",
     "nbest_figure",
+    "ngram_buckets_figure",
+    "noise_figure",
+    "onehot_vs_learned",
+    "parameter_share_figure",
+    "similarity_panels",
     "slider_figure",
     "small_multiples",
+    "space_panel",
+    "space_slider",
     "style",
     "token_boundaries",
     "vectors",
+    "windows_figure",
 ]
