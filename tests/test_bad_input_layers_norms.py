@@ -14,8 +14,10 @@ from llmviz.layers.normalization import (
     layer_norm,
     norm_axes,
     standardize,
+    statistic_index,
 )
 from llmviz.layers.rmsnorm_variants import OffsetRMSNorm, cast_order_gap, rms_norm
+from llmviz.viz.norm_axes import norm_axes_figure
 from tests.bad_input import (
     BOOL,
     BOTH,
@@ -103,8 +105,57 @@ CASES = [
          {"x": BOTH(TENSOR(), VALUES(("0-d", torch.tensor(1.0)))),
           "weight": TENSOR((1,), mismatch=True), "eps": EPS}),
 ]  # fmt: skip
+CASES.append(
+    Case(
+        "statistic_index",
+        statistic_index,
+        lambda: {"shape": (2, 3, 4), "dims": (1, 2), "num_groups": 2},
+        {
+            "shape": VALUES(
+                ("None", None),
+                ("list", [2, 3, 4]),
+                ("empty", ()),
+                ("zero size", (2, 0, 4)),
+                ("absurd", (2, 10**6, 4)),
+                ("str size", (2, "3", 4)),
+                ("5-d", (1, 1, 1, 1, 1)),
+            ),
+            "dims": VALUES(("None", None), ("out of range", (3,)), ("int", 1)),
+            "num_groups": BOTH(INT(1, 1 << 16), VALUES(("not a divisor", 3))),
+        },
+    ),
+)
 for case in CASES:  # full names, as tests/test_public_api_coverage.py looks them up
     case.name = f"llmviz.layers.{case.name}"
+TOKENS = [list("搜推y"), list("LLM")]
+CASES.append(
+    Case(
+        "llmviz.viz.norm_axes_figure",
+        norm_axes_figure,
+        lambda: {
+            "panels": {"LN": statistic_index((2, 3, 4), (2,))},
+            "tokens": TOKENS,
+            "title": "t",
+            "cols": 2,
+        },
+        {
+            "panels": VALUES(
+                ("None", None),
+                ("empty", {}),
+                ("float", {"LN": rand(2, 3, 4)}),
+                ("2-d", {"LN": torch.zeros(3, 4, dtype=torch.long)}),
+            ),
+            "tokens": VALUES(
+                ("None", None),
+                ("str", "搜推"),
+                ("short", TOKENS[:1]),
+                ("ints", [[1, 2, 3], [4, 5, 6]]),
+            ),
+            "title": VALUES(("None", None), ("empty", " "), ("int", 3)),
+            "cols": INT(1, 12),
+        },
+    ),
+)
 
 test_bad_input = bad_input_test(CASES)
 test_keeps_inputs = keeps_inputs_test(CASES)

@@ -19,6 +19,7 @@ from llmviz.layers.normalization import (
     layer_norm,
     norm_axes,
     standardize,
+    statistic_index,
 )
 from llmviz.layers.norms import RMSNorm
 from llmviz.layers.rmsnorm_variants import OffsetRMSNorm, cast_order_gap, rms_norm
@@ -263,3 +264,25 @@ def test_cast_order_matters_in_bfloat16():
         gaps["cast after weight"] < gaps["cast before weight"]
     )  # one rounding, not two
     assert rms_norm(x.float(), w, cast_before_weight=False).dtype == torch.float32
+
+
+@SETTINGS
+@given(st.sampled_from(["batch", "layer", "instance", "group"]), st.integers(0, 1000))
+def test_statistic_index_names_the_cells_each_norm_shares(kind, seed):
+    """Adding a constant to all the cells of one statistic leaves the norm's output
+    as it was, and to a single cell of a shared statistic does not."""
+    x = rand(3, 4, 6, seed=seed)
+    norms = {
+        "batch": lambda v: batch_norm(v, torch.zeros(6), torch.ones(6)).output,
+        "layer": lambda v: layer_norm(v, 6),
+        "instance": instance_norm,
+        "group": lambda v: group_norm(v, 3),
+    }
+    norm = norms[kind]
+    index = statistic_index((3, 4, 6), norm_axes(kind), 3 if kind == "group" else 1)
+    chosen = index == index[1, 2, 3]
+    shifted = norm(x + 5.0 * chosen)
+    torch.testing.assert_close(shifted, norm(x), atol=1e-4, rtol=0)
+    one = torch.zeros_like(x)
+    one[1, 2, 3] = 5.0
+    assert (norm(x + one) - norm(x))[chosen].abs().max() > 1e-2

@@ -190,3 +190,33 @@ def group_norm(
     grouped = x.unflatten(2, (groups, size // groups))  # (B, T, G, C/G)
     y = _standardize(grouped, (1, 3), eps).flatten(2)  # (B, T, C)
     return _affine(y, weight, bias)
+
+
+def statistic_index(
+    shape: tuple[int, ...], dims: tuple[int, ...], num_groups: int = 1
+) -> Tensor:
+    """For each cell of a tensor of ``shape``, the index of the mean and variance it
+    is standardised with when the statistics are taken over ``dims``: two cells share
+    one exactly when they agree on every other axis (and, for GroupNorm, when the
+    last axis is averaged over, on their group of ``num_groups``).
+
+    >>> statistic_index((2, 1, 2), norm_axes("layer")).flatten().tolist()
+    [0, 0, 1, 1]
+    """
+    if not isinstance(shape, tuple) or not 1 <= len(shape) <= 4:
+        raise TypeError(f"shape must be a tuple of 1 to 4 ints, got {shape!r}")
+    sizes = [check_int("shape", n, 1, 64) for n in shape]
+    x = torch.zeros(sizes)
+    standardize(x, dims, 1e-5)  # checks dims against the shape
+    groups = check_int("num_groups", num_groups, 1, MAX_GROUPS)
+    if sizes[-1] % groups:
+        raise ValueError(f"num_groups must divide {sizes[-1]}, got {num_groups}")
+    kept = [d for d in range(len(sizes)) if d not in {a % len(sizes) for a in dims}]
+    index = torch.zeros(sizes, dtype=torch.long)
+    grids = torch.meshgrid(*[torch.arange(n) for n in sizes], indexing="ij")
+    if len(sizes) - 1 not in kept:  # the last axis averaged over: its group counts
+        grids = (*grids[:-1], grids[-1] // (sizes[-1] // groups))
+        kept, sizes = [*kept, len(sizes) - 1], [*sizes[:-1], groups]
+    for d in kept:
+        index = index * sizes[d] + grids[d]
+    return index
