@@ -15,7 +15,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from llmviz._checks import check_bool, check_int, check_real, checking
+from llmviz._checks import (
+    check_bool,
+    check_callable,
+    check_int,
+    check_real,
+    checking,
+)
 from llmviz._tensor_checks import check_choice, check_dim, check_tensor
 
 PLACEMENTS = ("post", "pre", "sandwich", "deepnorm", "none")
@@ -33,6 +39,18 @@ def apply_placement(
     >>> apply_placement(torch.tensor([1.0, 3.0]), f, n, "pre").round()  # x + LN(x)
     tensor([0., 4.])
     """
+    check_tensor("x", x)
+    check_callable("sublayer", sublayer)
+    check_callable("norm", norm)
+    check_choice("placement", placement, PLACEMENTS)
+    check_real("alpha", alpha, 0, 1e6, open_min=True)
+    if placement == "sandwich":
+        check_callable("out_norm", out_norm)
+    return _apply(x, sublayer, norm, placement, alpha, out_norm)
+
+
+def _apply(x, sublayer, norm, placement, alpha, out_norm):  # noqa: ANN001, ANN202
+    """``apply_placement`` without its checks."""
     if placement == "post":
         return norm(x + sublayer(x))
     if placement == "pre":
@@ -79,7 +97,7 @@ class ResidualBlock(nn.Module):
             if x.dim() == 0:
                 raise ValueError("x must have at least 1 dimension, got a 0-d tensor")
             check_dim("x", x, -1, self.norm.normalized_shape[0], "hidden_size")
-        return apply_placement(
+        return _apply(
             x, self.sublayer, self.norm, self.placement, self.alpha, self.out_norm
         )
 
@@ -101,7 +119,7 @@ def residual_stack_gradients(
     check_bool("residual", residual)
     check_real("init_std", init_std, 0, 100, open_min=True)
     check_int("steps", steps, minimum=0, maximum=1000)
-    check_int("seed", seed, minimum=0, maximum=2**63 - 1)
+    check_int("seed", seed, minimum=0, maximum=2**32 - 1)
     gen = torch.Generator().manual_seed(seed)
     scale = init_std / hidden_size**0.5
     weights = [
