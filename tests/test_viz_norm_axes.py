@@ -26,13 +26,13 @@ def test_coloured_cells_are_the_two_statistics():
     assert len(heatmaps) == 4
     for index, heat in zip(panels.values(), heatmaps, strict=True):
         z = np.asarray(heat.z, dtype=float)
-        rows = z[~np.isnan(z).all(1)]  # the gap rows between sentences dropped
+        rows = z[:, ~np.isnan(z).all(0)].T  # the gap columns between sentences dropped
         cells = index.reshape(-1, SHAPE[2]).numpy()
         assert np.array_equal(rows == 1, cells == cells[0, 0])
         assert np.array_equal(
             rows == 2, (cells == cells[-1, -1]) & (cells != cells[0, 0])
         )
-    tick_text = list(fig.layout.yaxis.ticktext)
+    tick_text = list(fig.layout.xaxis.ticktext)
     assert tick_text == [w for row in TOKENS for w in row]
 
 

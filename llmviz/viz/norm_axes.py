@@ -1,5 +1,5 @@
 """Which cells of a (batch, sequence, hidden) tensor share one mean and variance, for
-each norm: the tensor unrolled as a grid, a row per token (sentences apart), a column
+each norm: the tensor unrolled as a grid, a column per token (sentences apart), a row
 per hidden unit, and two of its statistics' cells coloured. The maths (which cells
 share a statistic) is ``llmviz.layers.normalization.statistic_index``'s."""
 
@@ -40,37 +40,22 @@ def _check_tokens(tokens: Any, shape: tuple[int, ...]) -> list[list[str]]:
 
 
 def _panel(index: np.ndarray, tokens: list[list[str]]) -> go.Figure:
-    """One norm: NaN rows between sentences, 1 and 2 on the two coloured statistics."""
+    """One norm, a column per token (an empty one between sentences), a row per
+    hidden unit; 1 and 2 mark the two coloured statistics."""
     b, t, c = index.shape
     first, last = index[0, 0, 0], index[-1, -1, -1]
     z = np.where(index == first, 1.0, np.where(index == last, 2.0, 0.0))
-    rows = np.full((b * (t + 1) - 1, c), np.nan)
+    columns = np.full((c, b * (t + 1) - 1), np.nan)
     for s in range(b):
-        rows[s * (t + 1) : s * (t + 1) + t] = z[s]
+        columns[:, s * (t + 1) : s * (t + 1) + t] = z[s].T  # (C, T)
     ticks = [s * (t + 1) + i for s in range(b) for i in range(t)]
-    fig = go.Figure(
-        go.Heatmap(
-            z=rows,
-            zmin=0,
-            zmax=2,
-            colorscale=_SCALE,
-            showscale=False,
-            xgap=2,
-            ygap=2,
-            hoverinfo="skip",
-        )
-    )
-    fig.update_xaxes(
-        title="hidden unit",
-        tickvals=list(range(c)),
-        ticktext=[str(k + 1) for k in range(c)],
-    )
-    fig.update_yaxes(
-        title="token",
-        autorange="reversed",
-        tickvals=ticks,
-        ticktext=[w for row in tokens for w in row],
-    )
+    heat = go.Heatmap(z=columns, zmin=0, zmax=2, colorscale=_SCALE, showscale=False,
+                      xgap=2, ygap=2, hoverinfo="skip")  # fmt: skip
+    fig = go.Figure(heat)
+    fig.update_xaxes(title="token", tickvals=ticks, tickangle=0,
+                     ticktext=[w for row in tokens for w in row])  # fmt: skip
+    fig.update_yaxes(title="unit", autorange="reversed", tickvals=list(range(c)),
+                     ticktext=[str(k + 1) for k in range(c)])  # fmt: skip
     return fig
 
 
@@ -78,7 +63,7 @@ def norm_axes_figure(
     panels: Mapping[str, Any],
     tokens: Sequence[Sequence[str]],
     title: str,
-    cols: int = 2,
+    cols: int = 1,
 ) -> go.Figure:
     """Small multiples, one per norm: ``panels`` maps a name to the (B, T, C) tensor
     of statistic indices (``statistic_index``); the cells standardised with the first
@@ -112,12 +97,21 @@ def norm_axes_figure(
         raise ValueError(f"panels must share one shape, got {sorted(shapes)}")
     rows = _check_tokens(tokens, next(iter(shapes)))
     grids = {name: _panel(a, rows) for name, a in arrays.items()}
-    height = 30 + 12 * next(iter(grids.values())).data[0].z.shape[0]
-    fig = small_multiples(grids, title, cols=cols, row_height=max(160, height))
+    height = 80 + 14 * next(iter(shapes))[2]
+    fig = small_multiples(grids, title, cols=cols, row_height=height)
+    last_row = {
+        f"xaxis{i + 1}" if i else "xaxis" for i in range(len(grids) - cols, len(grids))
+    }
+    for name in ["xaxis", *(f"xaxis{i}" for i in range(2, len(grids) + 1))]:
+        if name not in last_row:  # the columns line up: tokens named under the last
+            fig.layout[name].title = None
+            fig.layout[name].showticklabels = False
+    fig.update_xaxes(showgrid=False, zeroline=False)  # the cells' gaps are the grid
+    fig.update_yaxes(showgrid=False, zeroline=False)
     first, last, units = rows[0][0], rows[-1][-1], next(iter(shapes))[2]
     for color, label in (
-        (COLORS[0], f"cells sharing {first}, unit 1's mean"),
-        (COLORS[1], f"cells sharing {last}, unit {units}'s"),
+        (COLORS[0], f"share the mean of {first}, unit 1"),
+        (COLORS[1], f"share the mean of {last}, unit {units}"),
     ):
         fig.add_trace(
             go.Scatter(
