@@ -41,12 +41,12 @@ def _normal_grid(scale: float) -> tuple[Tensor, Tensor]:
 
 
 def _checked(name: str, scale: float, params: dict) -> float:
-    _params(name, params)
     if name == "softmax":
         raise ValueError(
             f"name must be an elementwise activation, one of {list(ELEMENTWISE)}, "
             "got 'softmax'"
         )
+    _params(name, params)
     return check_real("scale", scale, 0, 1e3, open_min=True)
 
 
@@ -124,7 +124,7 @@ def dead_unit_run(
     lr = check_real("learning_rate", learning_rate, 0, 100, open_min=True)
     check_int("steps", steps, 1, 10_000)
     check_int("hidden_size", hidden_size, 1, 4096)
-    g = torch.Generator().manual_seed(check_int("seed", seed, 0, 2**63 - 1))
+    g = torch.Generator().manual_seed(check_int("seed", seed, 0, 2**32 - 1))
     x, held_out, w = (torch.randn(n, 8, generator=g) for n in (512, 512, 1))
     y = torch.sin(3 * x @ w.T)  # (512, 1)
     first, second = _linear(8, hidden_size, g), _linear(hidden_size, 1, g)

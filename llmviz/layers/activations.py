@@ -94,15 +94,17 @@ _FUNCTIONS: dict[str, _Pair] = {
 ACTIVATIONS: tuple[str, ...] = tuple(_FUNCTIONS)
 
 
-def _params(name: Any, params: dict[str, Any]) -> dict[str, float]:
-    """The checked name's parameters: the defaults, overridden by ``params``."""
+def _params(name: Any, params: dict[str, Any], label: str = "name") -> dict[str, float]:
+    """The checked name's parameters: the defaults, overridden by ``params``; errors
+    call the name ``label``."""
     if not isinstance(name, str) or name not in _FUNCTIONS:
-        check_choice("name", name, ACTIVATIONS)  # raises, listing the allowed names
+        check_choice(label, name, ACTIVATIONS)  # raises, listing the allowed names
     allowed = PARAMS.get(name, {})
     for key in params:
         if key not in allowed:
             raise TypeError(
-                f"{name} takes the parameters {sorted(allowed) or 'none'}, got {key!r}"
+                f"{label}={name!r} takes the parameters {sorted(allowed) or 'none'}, "
+                f"got {key!r}"
             )
     low, high = PARAM_RANGE
     return {

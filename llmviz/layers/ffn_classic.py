@@ -39,9 +39,9 @@ class ClassicFFN(nn.Module):
         super().__init__()
         check_int("hidden_size", hidden_size, minimum=1, maximum=MAX_HIDDEN)
         check_int("intermediate_size", intermediate_size, 1, MAX_INTERMEDIATE)
+        self.params = _params(activation, params, "activation")
         if activation == "softmax":
             raise ValueError("activation must be elementwise, got 'softmax'")
-        self.params = _params(activation, params)
         self.activation = activation
         self.dense_h_to_4h = nn.Linear(hidden_size, intermediate_size)  # W₁, b₁
         self.dense_4h_to_h = nn.Linear(intermediate_size, hidden_size)  # W₂, b₂
@@ -75,7 +75,7 @@ def other_tokens_change(
         raise TypeError(f"layer must be a torch nn.Module, got {type(layer).__name__}")
     check_tensor("hidden_states", hidden_states, ranks=(3,))
     check_int("position", position, 0, hidden_states.shape[1] - 1)
-    g = torch.Generator().manual_seed(check_int("seed", seed, 0, 2**63 - 1))
+    g = torch.Generator().manual_seed(check_int("seed", seed, 0, 2**32 - 1))
     changed = hidden_states.clone()
     changed[:, position] = torch.randn(changed[:, position].shape, generator=g)
     with torch.no_grad():
