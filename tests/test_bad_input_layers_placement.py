@@ -11,6 +11,7 @@ from torch import nn
 
 from llmviz.exercises.layers_block import check_pre_norm_block
 from llmviz.layers.block import DecoderBlock
+from llmviz.layers.deepnorm import deepnorm_constants, deepnorm_init_
 from llmviz.layers.depth_analysis import (
     compare,
     final_losses,
@@ -19,7 +20,6 @@ from llmviz.layers.depth_analysis import (
     loss_curve,
     state_changes,
 )
-from llmviz.layers.deepnorm import deepnorm_constants, deepnorm_init_
 from llmviz.layers.depth_experiment import load_log, train_run
 from llmviz.layers.placement import (
     ResidualBlock,
