@@ -15,7 +15,12 @@ from llmviz.layers.activation_stats import (
     saturation,
 )
 from llmviz.layers.activations import activation, derivative
-from llmviz.layers.ffn_classic import MAX_HIDDEN, ClassicFFN, other_tokens_change
+from llmviz.layers.ffn_classic import (
+    MAX_HIDDEN,
+    ClassicFFN,
+    other_tokens_change,
+    per_token_change,
+)
 from llmviz.layers.ffn_params import (
     MAX_SIZE,
     classic_ffn_parameters,
@@ -92,6 +97,11 @@ CASES = [
          {"hidden_states": BOTH(TENSOR(mismatch=True),
                                 VALUES(("0-d", torch.tensor(1.0))))}),
     Case("other_tokens_change", other_tokens_change,
+         lambda: {"layer": FFN, "hidden_states": x(1, 3, 4), "position": 1, "seed": 0},
+         {"layer": VALUES(("None", None), ("function", torch.relu)),
+          "hidden_states": TENSOR((3,)), "position": INT(0, 2),
+          "seed": INT(0, 2**32 - 1)}),
+    Case("per_token_change", per_token_change,
          lambda: {"layer": FFN, "hidden_states": x(1, 3, 4), "position": 1, "seed": 0},
          {"layer": VALUES(("None", None), ("function", torch.relu)),
           "hidden_states": TENSOR((3,)), "position": INT(0, 2),

@@ -12,7 +12,11 @@ from hypothesis import strategies as st
 
 from llmviz.attention.heads import GroupedQueryAttention
 from llmviz.layers.ffn import SwiGLU
-from llmviz.layers.ffn_classic import ClassicFFN, other_tokens_change
+from llmviz.layers.ffn_classic import (
+    ClassicFFN,
+    other_tokens_change,
+    per_token_change,
+)
 from llmviz.layers.ffn_params import (
     classic_ffn_parameters,
     ffn_share,
@@ -91,6 +95,16 @@ def test_attention_mixes_tokens_the_ffn_does_not():
     x = _x(1, 5, 8)
     assert other_tokens_change(GroupedQueryAttention(8, 2), x, 2) > 1e-3
     assert other_tokens_change(ClassicFFN(8, 32), x, 2) == 0.0
+
+
+def test_per_token_change_is_zero_away_from_the_changed_token():
+    torch.manual_seed(0)
+    x = _x(2, 6, 8)
+    change = per_token_change(SwiGLU(8, 16), x, position=4)
+    assert change.shape == (6,) and change[4] > 0
+    assert torch.equal(change[[0, 1, 2, 3, 5]], torch.zeros(5))
+    mixed = per_token_change(GroupedQueryAttention(8, 2), x, position=4)
+    assert (mixed > 1e-4).all()
 
 
 def test_other_tokens_change_leaves_the_input():

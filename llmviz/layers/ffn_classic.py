@@ -60,29 +60,40 @@ class ClassicFFN(nn.Module):
         return self.dense_4h_to_h(act(inner, **self.params))
 
 
-def other_tokens_change(
+def per_token_change(
     layer: nn.Module, hidden_states: Tensor, position: int = 0, seed: int = 0
-) -> float:
+) -> Tensor:
     """Replace token ``position`` of ``hidden_states`` (batch, seq, hidden) by a seeded
-    random vector and return the largest change in ``layer``'s output at the *other*
-    positions: 0 for a layer that computes on each token alone (an FFN), more for one
-    that mixes tokens (attention).
+    random vector and return, for each position, the largest change in ``layer``'s
+    output there, shape (seq,). A layer that computes on each token alone (an FFN)
+    changes only ``position``; one that mixes tokens (attention) changes the others.
 
-    >>> other_tokens_change(ClassicFFN(4, 8), torch.randn(1, 3, 4))
-    0.0
+    >>> per_token_change(ClassicFFN(4, 8), torch.randn(1, 3, 4), position=1)[[0, 2]]
+    tensor([0., 0.])
     """
     if not isinstance(layer, nn.Module):
         raise TypeError(f"layer must be a torch nn.Module, got {type(layer).__name__}")
     check_tensor("hidden_states", hidden_states, ranks=(3,))
     check_int("position", position, 0, hidden_states.shape[1] - 1)
     g = torch.Generator().manual_seed(check_int("seed", seed, 0, 2**32 - 1))
-    changed = hidden_states.clone()
+    changed = hidden_states.clone()  # (B, T, hidden)
     changed[:, position] = torch.randn(changed[:, position].shape, generator=g)
     with torch.no_grad():
         before, after = layer(hidden_states), layer(changed)
     if isinstance(before, tuple):  # modules that also return weights or a cache
         before, after = before[0], after[0]
-    others = [i for i in range(hidden_states.shape[1]) if i != position]
-    if not others:
-        return 0.0
-    return float((after[:, others] - before[:, others]).abs().max())
+    return (after - before).abs().amax(dim=(0, 2))  # (T,)
+
+
+def other_tokens_change(
+    layer: nn.Module, hidden_states: Tensor, position: int = 0, seed: int = 0
+) -> float:
+    """The largest of ``per_token_change`` away from ``position``: 0 for a layer that
+    computes on each token alone.
+
+    >>> other_tokens_change(ClassicFFN(4, 8), torch.randn(1, 3, 4))
+    0.0
+    """
+    change = per_token_change(layer, hidden_states, position, seed)
+    others = torch.cat([change[:position], change[position + 1 :]])
+    return float(others.max()) if len(others) else 0.0
