@@ -97,21 +97,20 @@ def norm_axes_figure(
         raise ValueError(f"panels must share one shape, got {sorted(shapes)}")
     rows = _check_tokens(tokens, next(iter(shapes)))
     grids = {name: _panel(a, rows) for name, a in arrays.items()}
-    height = 80 + 14 * next(iter(shapes))[2]
+    height = 76 + 14 * next(iter(shapes))[2]
     fig = small_multiples(grids, title, cols=cols, row_height=height)
     last_row = {
         f"xaxis{i + 1}" if i else "xaxis" for i in range(len(grids) - cols, len(grids))
     }
     for name in ["xaxis", *(f"xaxis{i}" for i in range(2, len(grids) + 1))]:
         if name not in last_row:  # the columns line up: tokens named under the last
-            fig.layout[name].title = None
-            fig.layout[name].showticklabels = False
+            fig.layout[name].visible = False
     fig.update_xaxes(showgrid=False, zeroline=False)  # the cells' gaps are the grid
     fig.update_yaxes(showgrid=False, zeroline=False)
     first, last, units = rows[0][0], rows[-1][-1], next(iter(shapes))[2]
     for color, label in (
-        (COLORS[0], f"share the mean of {first}, unit 1"),
-        (COLORS[1], f"share the mean of {last}, unit {units}"),
+        (COLORS[0], f"mean of {first}, unit 1"),
+        (COLORS[1], f"mean of {last}, unit {units}"),
     ):
         fig.add_trace(
             go.Scatter(
@@ -122,4 +121,8 @@ def norm_axes_figure(
                 marker=dict(symbol="square", size=12, color=color),
             )
         )
-    return legend_above(fig, rows=2)
+    legend_above(fig, rows=2)
+    margin = fig.layout.margin
+    plot = fig.layout.height - margin.t - (margin.b if margin.b is not None else 80)
+    fig.layout.legend.y = 1 + 28 / plot  # clear of the first panel's title
+    return fig.update_layout(margin_t=margin.t + 16, height=fig.layout.height + 16)
