@@ -62,7 +62,7 @@ def bench_swiglu(name: str, hidden: int, intermediate: int, tokens: int,
 
 
 def show(title: str, times: dict[str, float]) -> None:
-    print(f"== {title}")
+    print(f"== {title} (goal: within 1.2x of HF's)")
     for case, seconds in times.items():
         ratio = seconds / times["HF"]
         print(f"  {case:>15} {seconds * 1e6:10.1f} us   {ratio:5.2f}x HF's")
