@@ -8,6 +8,8 @@ Llama, the statistics are computed in float32 whatever the input's dtype.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
@@ -33,8 +35,9 @@ class RMSNorm(nn.Module):
 
     def forward(self, hidden_states: Tensor) -> Tensor:
         """(..., hidden_size) → the same shape, normalised over the last dimension."""
-        if checking():  # skipped inside TinyGPT, which checked its own input
-            check_tensor("hidden_states", hidden_states)
+        checked = checking()  # False inside TinyGPT, which checked its own input
+        if checked:  # NaN and inf: found below, in the mean squares (one per row)
+            check_tensor("hidden_states", hidden_states, finite=False)
             if hidden_states.dim() == 0:
                 message = "hidden_states must have at least 1 dimension, got 0-d"
                 raise ValueError(message)
@@ -42,5 +45,11 @@ class RMSNorm(nn.Module):
             check_dim("hidden_states", hidden_states, -1, size, "hidden_size")
         dtype = hidden_states.dtype
         x = hidden_states.to(torch.float32)
-        x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.variance_epsilon)
+        mean_square = x.pow(2).mean(-1, keepdim=True)  # NaN or inf if any x is
+        if checked and not math.isfinite(mean_square.max().item()):  # max keeps NaN
+            raise ValueError(
+                "hidden_states must be finite (no NaN or inf, and no value whose "
+                "square overflows float32)"
+            )
+        x = x * torch.rsqrt(mean_square + self.variance_epsilon)
         return self.weight * x.to(dtype)
