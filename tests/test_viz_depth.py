@@ -29,7 +29,7 @@ def test_heatmaps_share_one_log_scale():
         np.testing.assert_allclose(trace.z, np.log10(grid["grad"]))
         assert list(trace.y) == [1, 2, 3, 4]  # layer 1 first, drawn at the bottom
     assert sum(bool(t.showscale is not False) for t in fig.data) == 1  # one colour bar
-    assert fig.layout.xaxis.title.text == "training step"
+    assert fig.layout.xaxis.title.text == "step"
     assert fig.layout.yaxis.title.text == "layer"
 
 

@@ -35,7 +35,7 @@ def _entry(data: Any, key: str, name: str, ndim: int) -> np.ndarray:
 
 
 def gradient_heatmaps(
-    grids: Mapping[str, Mapping[str, Any]], title: str, cols: int = 3
+    grids: Mapping[str, Mapping[str, Any]], title: str, cols: int = 2
 ) -> go.Figure:
     """One heatmap per placement of ‖grad‖ per layer (y, layer 1 at the bottom) over
     training steps (x), on one shared log₁₀ colour scale. ``grids`` maps a name to
@@ -63,14 +63,28 @@ def gradient_heatmaps(
         trace = go.Heatmap(
             z=z, x=step, y=np.arange(1, z.shape[0] + 1), zmin=low, zmax=high,
             colorscale=SEQUENTIAL, name="log10 grad",
-            colorbar=dict(title=dict(text="log₁₀ ‖grad‖", side="right")),
+            colorbar=dict(title=dict(text="log₁₀ ‖grad‖", side="right"), thickness=12),
             hovertemplate="step %{x}<br>layer %{y}<br>%{z:.2f}<extra></extra>",
         )  # fmt: skip
         panel = go.Figure(trace)
-        panel.update_xaxes(title="training step")
+        panel.update_xaxes(title="step")
         panel.update_yaxes(title="layer")
         panels[name] = panel
-    return small_multiples(panels, title, cols=cols, row_height=230)
+    fig = small_multiples(panels, title, cols=cols, row_height=210)
+    _lower_panels(fig, 0.05)
+    return fig
+
+
+def _lower_panels(fig: go.Figure, gap: float) -> None:
+    """Lower the top of every panel, and its title with it, by ``gap`` of the plot's
+    height: room for the x-axis title of the panel above, every row the same height."""
+    tops = {axis.domain[1] for axis in fig.select_yaxes()}
+    for axis in fig.select_yaxes():
+        low, high = axis.domain
+        axis.domain = (low, high - gap)
+    for note in fig.layout.annotations:
+        if note.y in tops:
+            note.y = note.y - gap
 
 
 def loss_curves(
