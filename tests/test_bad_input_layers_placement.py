@@ -13,14 +13,14 @@ from llmviz.exercises.layers_block import check_pre_norm_block
 from llmviz.layers.block import DecoderBlock
 from llmviz.layers.deepnorm import deepnorm_constants, deepnorm_init_
 from llmviz.layers.depth_analysis import (
-    compare,
+    compare_losses,
     final_losses,
     gradient_grid,
     last_to_first_gradient,
     loss_curve,
     state_changes,
 )
-from llmviz.layers.depth_experiment import load_log, train_run
+from llmviz.layers.depth_experiment import DepthModel, byte_ids, load_log, train_run
 from llmviz.layers.placement import (
     ResidualBlock,
     apply_placement,
@@ -159,8 +159,8 @@ CASES += [
     ),
     Case("final_losses", final_losses, lambda: {"log": tiny_log()}, {"log": LOG}),
     Case(
-        "compare",
-        compare,
+        "compare_losses",
+        compare_losses,
         lambda: {"a": [1.0, 2.0], "b": [3.0]},
         {"a": VALUES(("None", None), ("empty", [])), "b": VALUES(("float", 1.0))},
     ),
@@ -199,6 +199,18 @@ CASES += [
         },
     ),
 ]
+CASES += [
+    Case("DepthModel", DepthModel,
+         lambda: {"placement": "deepnorm", "num_layers": 2, "hidden_size": 8},
+         {"placement": CHOICE("pre"), "num_layers": INT(1, 256),
+          "hidden_size": BOTH(INT(4, 1024), VALUES(("not a multiple of 4", 6)))}),
+    Case("byte_ids", byte_ids, dict, {}),
+    Case("DecoderBlock.trace", lambda x, position_embeddings: DECODER.trace(x, position_embeddings),
+         lambda: {"x": torch.randn(1, 3, 8), "position_embeddings": None},
+         {"x": BOTH(TENSOR((3,)), VALUES(("wrong width", torch.zeros(1, 3, 5)))),
+          "position_embeddings": VALUES(("str", "rope"), ("wrong length",
+                                        (torch.ones(1, 2, 4), torch.zeros(1, 2, 4))))}),
+]  # fmt: skip
 for case in CASES:  # full names, as tests/test_public_api_coverage.py looks them up
     if case.name.startswith("viz."):
         case.name = f"llmviz.{case.name}"

@@ -10,7 +10,7 @@ import torch
 
 from llmviz.layers.deepnorm import deepnorm_constants
 from llmviz.layers.depth_analysis import (
-    compare,
+    compare_losses,
     final_losses,
     gradient_grid,
     last_to_first_gradient,
@@ -116,4 +116,4 @@ def test_analysis_against_direct_computation():
      ([1.0, 1.25], [1.2, 1.3], "cannot decide")],
 )  # fmt: skip
 def test_compare(a, b, expected):
-    assert compare(a, b) == expected
+    assert compare_losses(a, b) == expected

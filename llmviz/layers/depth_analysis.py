@@ -73,11 +73,11 @@ def final_losses(log: dict) -> dict[str, list[float]]:
     }
 
 
-def compare(a: list[float], b: list[float]) -> str:
+def compare_losses(a: list[float], b: list[float]) -> str:
     """ "lower" if every seed of ``a`` ends below every seed of ``b``, "higher" if
     above, else "cannot decide": the seeds' ranges overlap.
 
-    >>> compare([1.0, 1.2], [1.1, 1.3])
+    >>> compare_losses([1.0, 1.2], [1.1, 1.3])
     'cannot decide'
     """
     for name, values in (("a", a), ("b", b)):

@@ -29,7 +29,7 @@ from llmviz._tensor_checks import check_choice
 from llmviz.attention.heads import GroupedQueryAttention
 from llmviz.layers.deepnorm import deepnorm_constants, deepnorm_init_
 from llmviz.layers.ffn import SwiGLU
-from llmviz.layers.placement import ResidualBlock
+from llmviz.layers.placement import PLACEMENTS, ResidualBlock
 
 VARIANTS = {  # name: (placement, warm-up share of the steps, learning-rate factor)
     "post": ("post", 0.0, 1.0),
@@ -45,7 +45,7 @@ LOG = Path(__file__).parents[1] / "models" / "weights" / "depth-placement.log.js
 SEQ_LEN, BATCH = 64, 16
 
 
-class CausalAttention(nn.Module):
+class _CausalAttention(nn.Module):
     """Chapter 3's attention as a (B, T, d) → (B, T, d) sublayer, causal."""
 
     def __init__(self, hidden_size: int, heads: int) -> None:
@@ -58,7 +58,7 @@ class CausalAttention(nn.Module):
 
 def _layer(placement: str, d: int, alpha: float) -> nn.Sequential:
     """Attention then a SwiGLU FFN, each in its residual block."""
-    attention = ResidualBlock(CausalAttention(d, 4), d, placement, alpha)
+    attention = ResidualBlock(_CausalAttention(d, 4), d, placement, alpha)
     return nn.Sequential(
         attention, ResidualBlock(SwiGLU(d, 2 * d), d, placement, alpha)
     )
@@ -69,6 +69,14 @@ class DepthModel(nn.Module):
 
     def __init__(self, placement: str, num_layers: int, hidden_size: int) -> None:
         super().__init__()
+        check_choice("placement", placement, PLACEMENTS)
+        check_int("num_layers", num_layers, minimum=1, maximum=256)
+        check_int("hidden_size", hidden_size, minimum=4, maximum=1024)
+        if hidden_size % 4:
+            message = (
+                f"hidden_size must be a multiple of the 4 heads, got {hidden_size}"
+            )
+            raise ValueError(message)
         alpha, beta = deepnorm_constants(decoder_layers=num_layers)["decoder"]
         alpha = alpha if placement == "deepnorm" else 1.0
         self.embed = nn.Embedding(256, hidden_size)
