@@ -129,6 +129,27 @@ def dead_unit_run(
     y = torch.sin(3 * x @ w.T)  # (512, 1)
     first, second = _linear(8, hidden_size, g), _linear(hidden_size, 1, g)
     before = dead_fraction(name, first(held_out).detach(), **params)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # ops this small run 10x slower split across threads
+    try:
+        losses = _train(name, values, first, second, x, y, lr, steps)
+    finally:
+        torch.set_num_threads(threads)
+    after = dead_fraction(name, first(held_out).detach(), **params)
+    return {"dead_before": before, "dead_after": after, "losses": losses}
+
+
+def _train(
+    name: str,
+    values: dict[str, float],
+    first: nn.Linear,
+    second: nn.Linear,
+    x: Tensor,
+    y: Tensor,
+    lr: float,
+    steps: int,
+) -> list[float]:
+    """Full-batch SGD on the mean squared error; raises if the loss diverges."""
     optimiser = torch.optim.SGD([*first.parameters(), *second.parameters()], lr=lr)
     losses = []
     for _ in range(steps):
@@ -143,5 +164,4 @@ def dead_unit_run(
                 f"learning_rate={lr} makes the run diverge (loss {losses[-1]} at step "
                 f"{len(losses)}): choose a smaller one"
             )
-    after = dead_fraction(name, first(held_out).detach(), **params)
-    return {"dead_before": before, "dead_after": after, "losses": losses}
+    return losses

@@ -6,7 +6,6 @@ They draw what ``llmviz.layers.activations`` computes; no maths here.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,7 +42,7 @@ def activation_panel(x: Any, values: Any, slopes: Any, title: str = "") -> go.Fi
         line = dict(color=color, dash=dash, width=2)
         fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines", line=line))
     fig.update_xaxes(title="x", zeroline=True)
-    fig.update_yaxes(title="", zeroline=True)
+    fig.update_yaxes(title="f, f′", zeroline=True)
     return style(fig, title or None, height=300)
 
 
@@ -74,12 +73,16 @@ def activation_gallery(
         if not len(values) == len(slopes) == len(_array(x, "x", 1)):
             raise ValueError(f"curves[{name!r}] must have as many points as x")
         panels[name] = activation_panel(x, values, slopes)
-    fig = small_multiples(panels, title, cols=cols, row_height=200)
-    fig.update_xaxes(title_text=None)
-    last_row = math.ceil(len(panels) / min(cols, len(panels)))
-    for axis in fig.select_xaxes(row=last_row):  # x named on the last row
-        axis.title.text = "x"
-    fig.update_yaxes(range=[-1.6, 3.1])
+    fig = small_multiples(panels, title, cols=cols, row_height=190)
+    fig.update_xaxes(title_text=None, nticks=5)
+    fig.update_yaxes(title_text=None, range=[-1.6, 3.1], dtick=1)
+    cols = min(cols, len(panels))
+    for index in range(len(panels)):
+        row, col = divmod(index, cols)
+        if index + cols >= len(panels):  # nothing below it: name x here
+            fig.update_xaxes(title_text="x", row=row + 1, col=col + 1)
+        if col == 0:
+            fig.update_yaxes(title_text="f, f′", row=row + 1, col=1)
     legend_above(fig, rows=1)
     return fig
 
