@@ -26,6 +26,7 @@ from llmviz.layers.placement import (
     apply_placement,
     residual_stack_gradients,
 )
+from llmviz.layers.update_size import update_size
 from llmviz.viz.depth import gradient_heatmaps, layer_profile, loss_curves
 from tests.bad_input import (
     BOOL,
@@ -205,6 +206,12 @@ CASES += [
          {"placement": CHOICE("pre"), "num_layers": INT(1, 256),
           "hidden_size": BOTH(INT(4, 1024), VALUES(("not a multiple of 4", 6)))}),
     Case("byte_ids", byte_ids, dict, {}),
+    Case("update_size", update_size,
+         lambda: {"placement": "post", "num_layers": 1, "hidden_size": 8, "lr": 1e-3,
+                  "seed": 0},
+         {"placement": CHOICE("pre"), "num_layers": INT(1, 128),
+          "hidden_size": BOTH(INT(4, 256), VALUES(("not a multiple of 4", 6))),
+          "lr": REAL(0, 1, open_min=True), "seed": INT(0, 2**31 - 1)}),
     Case("DecoderBlock.trace", lambda x, position_embeddings: DECODER.trace(x, position_embeddings),
          lambda: {"x": torch.randn(1, 3, 8), "position_embeddings": None},
          {"x": BOTH(TENSOR((3,)), VALUES(("wrong width", torch.zeros(1, 3, 5)))),

@@ -85,3 +85,16 @@ def test_init_std_is_xavier_times_beta():
 def test_bad_layer_counts(args):
     with pytest.raises((TypeError, ValueError), match="layers"):
         deepnorm_constants(*args)
+
+
+def test_update_size_is_linear_in_a_small_learning_rate():
+    """Adam's first step moves each weight by lr · g / (|g| + eps) ≈ lr · sign(g), so
+    for a small lr the output changes in proportion to lr."""
+    from llmviz.layers.update_size import update_size
+
+    for placement in ("post", "deepnorm"):
+        small = update_size(placement, 2, 8, lr=1e-6, seed=3)
+        double = update_size(placement, 2, 8, lr=2e-6, seed=3)
+        assert small > 0
+        assert double / small == pytest.approx(2, rel=0.02)
+    assert update_size("pre", 2, 8, seed=4) == update_size("pre", 2, 8, seed=4)
