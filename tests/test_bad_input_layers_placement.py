@@ -27,7 +27,12 @@ from llmviz.layers.placement import (
     residual_stack_gradients,
 )
 from llmviz.layers.update_size import update_size
-from llmviz.viz.depth import gradient_heatmaps, layer_profile, loss_curves
+from llmviz.viz.depth import (
+    gradient_heatmaps,
+    layer_profile,
+    loss_curves,
+    seeds_over_depth,
+)
 from tests.bad_input import (
     BOOL,
     BOTH,
@@ -206,6 +211,13 @@ CASES += [
          {"placement": CHOICE("pre"), "num_layers": INT(1, 256),
           "hidden_size": BOTH(INT(4, 1024), VALUES(("not a multiple of 4", 6)))}),
     Case("byte_ids", byte_ids, dict, {}),
+    Case("viz.seeds_over_depth", seeds_over_depth,
+         lambda: {"depths": [2, 4], "values": {"a": [[1.0, 2.0]]}, "title": "t",
+                  "y_title": "y"},
+         {"depths": VALUES(("None", None), ("2-d", [[2, 4]]), ("nan", [2, float("nan")])),
+          "values": VALUES(("None", None), ("empty", {}), ("1-d", {"a": [1.0, 2.0]}),
+                           ("wrong width", {"a": [[1.0]]})),
+          "title": VALUES(("None", None)), "y_title": VALUES(("int", 1))}),
     Case("update_size", update_size,
          lambda: {"placement": "post", "num_layers": 1, "hidden_size": 8, "lr": 1e-3,
                   "seed": 0},

@@ -65,3 +65,17 @@ def test_profile_is_over_layers_from_one():
 def test_bad_data(call, match):
     with pytest.raises((TypeError, ValueError), match=match):
         call()
+
+
+def test_seeds_over_depth_draws_mean_and_spread():
+    from llmviz.viz.depth import seeds_over_depth
+
+    v = np.array([[1.0, 2.0, 4.0], [3.0, 2.0, 6.0]])
+    fig = seeds_over_depth([2, 4, 8], {"post": v}, "Update", "size")
+    (trace,) = fig.data
+    assert list(trace.y) == [2.0, 2.0, 5.0]
+    assert list(trace.error_y.array) == [1.0, 0.0, 1.0]
+    assert list(trace.error_y.arrayminus) == [1.0, 0.0, 1.0]
+    assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.title.text == "size"
+    with pytest.raises(ValueError, match="one column per depth"):
+        seeds_over_depth([2, 4], {"post": v}, "t", "y")

@@ -151,3 +151,35 @@ def layer_profile(
     )
     style(fig, title, height=420)
     return legend_above(fig, rows=2)
+
+
+def seeds_over_depth(
+    depths: Any, values: Mapping[str, Any], title: str, y_title: str
+) -> go.Figure:
+    """One line per variant over the number of layers (log x): the mean over seeds,
+    with bars from the lowest to the highest seed. ``values`` maps a name to a
+    (seeds, depths) array.
+
+    >>> len(seeds_over_depth([2, 4], {"post": [[1.0, 2.0], [1.2, 2.4]]}, "t", "y").data)
+    1
+    """
+    x = _array(depths, "depths", 1)
+    _panels(values, "values")
+    for name, text in (("title", title), ("y_title", y_title)):
+        _text(name, text)
+    fig = go.Figure()
+    for color, (name, v) in zip(COLORS, values.items(), strict=False):
+        v = _array(v, f"values[{name!r}]", 2)
+        if v.shape[1] != len(x):
+            raise ValueError(f"values[{name!r}] must have one column per depth")
+        mean = v.mean(0)
+        bars = dict(type="data", symmetric=False, array=v.max(0) - mean,
+                    arrayminus=mean - v.min(0))  # fmt: skip
+        label = f"{name} (mean of {v.shape[0]} seeds)"
+        fig.add_trace(go.Scatter(x=x, y=mean, name=label, error_y=bars,
+                                 line=dict(color=color)))  # fmt: skip
+    ticks = [str(int(d)) if float(d).is_integer() else str(d) for d in x]
+    fig.update_xaxes(title="layers", type="log", tickvals=x, ticktext=ticks)
+    fig.update_yaxes(title=y_title)
+    style(fig, title, height=420)
+    return legend_above(fig, rows=2)
