@@ -98,3 +98,11 @@ def test_update_size_is_linear_in_a_small_learning_rate():
         assert small > 0
         assert double / small == pytest.approx(2, rel=0.02)
     assert update_size("pre", 2, 8, seed=4) == update_size("pre", 2, 8, seed=4)
+
+
+def test_update_size_restores_the_thread_count():
+    from llmviz.layers.update_size import update_size
+
+    threads = torch.get_num_threads()
+    update_size("post", 1, 8)
+    assert torch.get_num_threads() == threads

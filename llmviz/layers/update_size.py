@@ -10,6 +10,9 @@ bad region early, and chooses α and β so that it stays bounded.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 import torch.nn.functional as F
 
@@ -17,6 +20,18 @@ from llmviz._checks import check_int, check_real
 from llmviz._tensor_checks import check_choice
 from llmviz.layers.depth_experiment import DepthModel, byte_ids
 from llmviz.layers.placement import PLACEMENTS
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """Run on one thread, then restore the count: on tensors this small, more threads
+    only wait for each other (ten times slower on a busy two-core machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _output(model: DepthModel, ids: torch.Tensor) -> torch.Tensor:
@@ -28,7 +43,8 @@ def update_size(
     placement: str, num_layers: int, hidden_size: int = 32, lr: float = 1e-3,
     seed: int = 0,
 ) -> float:  # fmt: skip
-    """The relative change of the model's output after one Adam step at ``lr``.
+    """The relative change of the model's output after one Adam step at ``lr``, on
+    one thread (the caller's thread count is restored).
 
     >>> round(update_size("pre", 1, 8, lr=1e-12), 6)
     0.0
@@ -38,6 +54,11 @@ def update_size(
     check_int("hidden_size", hidden_size, minimum=4, maximum=256)
     check_real("lr", lr, 0, 1, open_min=True)
     check_int("seed", seed, minimum=0, maximum=2**31 - 1)
+    with _one_thread():
+        return _update(placement, num_layers, hidden_size, lr, seed)
+
+
+def _update(placement: str, num_layers: int, hidden_size: int, lr: float, seed: int):  # noqa: ANN202
     torch.manual_seed(seed)
     model = DepthModel(placement, num_layers, hidden_size)  # checks hidden_size % 4
     gen = torch.Generator().manual_seed(seed)
