@@ -69,3 +69,28 @@ def test_one_hot_beside_learned_has_two_titled_panels():
     assert (
         f"{100 / (len(WORDS) - 1):.1f}% of the variance" in fig.layout.xaxis.title.text
     )
+
+
+def test_one_hot_beside_learned_colours_the_groups_it_is_given():
+    onehot_points, onehot_ratio = pca_2d(torch.eye(len(WORDS)))
+    groups = ["types"] * 6 + ["keywords"] * 2
+    fig = onehot_vs_learned(
+        onehot_points, onehot_ratio, POINTS, RATIO, WORDS, "a point", groups=groups
+    )
+    assert [t.name for t in fig.data] == ["types", "keywords"] * 2
+    assert [t.showlegend for t in fig.data] == [None, None, False, False]  # once each
+    assert fig.data[0].marker.color != fig.data[1].marker.color
+    assert fig.data[0].marker.color == fig.data[2].marker.color  # same group, panels
+    assert list(fig.data[1].text) == ["class", "def"] and fig.data[1].mode == "markers"
+    top, low = fig.layout.yaxis.domain, fig.layout.yaxis2.domain
+    assert low[1] < top[0] and fig.layout.annotations[1].y == low[1]
+    assert fig.layout.legend.orientation == "h" and fig.layout.height <= 700
+
+
+@pytest.mark.parametrize(
+    ("groups", "error"),
+    [("types", TypeError), (["a"] * 3, ValueError), ([1] * len(WORDS), ValueError)],
+)
+def test_one_hot_beside_learned_refuses_bad_groups(groups, error):
+    with pytest.raises(error, match="groups"):
+        onehot_vs_learned(POINTS, RATIO, POINTS, RATIO, WORDS, "t", groups=groups)

@@ -20,6 +20,7 @@ def test_similarity_panels_draw_each_matrix_on_one_scale():
     onehot = cosine_matrix(one_hot(torch.arange(3), 3))
     fig = similarity_panels(WORDS, {"one-hot": onehot, "learned": learned}, "a point")
     assert [a.text for a in fig.layout.annotations] == ["one-hot", "learned"]
+    assert fig.layout.xaxis.dtick == fig.layout.xaxis2.dtick == 1  # every word
     np.testing.assert_allclose(np.array(fig.data[0].z, float), np.eye(3))
     np.testing.assert_allclose(
         np.array(fig.data[1].z, float), learned.numpy(), atol=0.005

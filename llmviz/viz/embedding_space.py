@@ -220,25 +220,51 @@ def onehot_vs_learned(
     learned_ratio: Sequence[float],
     words: Sequence[str],
     title: str = "One-hot: every axis alike. Learned: groups",
+    groups: Sequence[str] | None = None,
 ) -> go.Figure:
     """Two PCA panels of the same ``words``: one-hot vectors (every pair orthogonal,
-    equidistant, so no axis explains more than any other) beside learned ones."""
+    equidistant, so no axis explains more than any other) beside learned ones.
+
+    Without ``groups`` each point carries its word. With ``groups`` (a name per word)
+    the points are coloured by group, one legend entry naming each group's words, and
+    the words move to the hover: in a tight cluster their labels would overlap.
+    """
     if not isinstance(title, str) or not title.strip():
         raise TypeError(
             f"title must state the figure's point as a str, got {title!r:.60}"
         )
+    if groups is not None:
+        if isinstance(groups, str) or not isinstance(groups, Sequence):
+            raise TypeError(
+                f"groups must be a sequence of str, got {type(groups).__name__}"
+            )
+        if len(groups) != len(words) or not all(isinstance(g, str) for g in groups):
+            raise ValueError(f"groups must be {len(words)} str, one per word")
     panels = {}
     pairs = (("one-hot", onehot_points, onehot_ratio),
              ("learned", learned_points, learned_ratio))  # fmt: skip
     for name, points, ratio in pairs:
         array = _points(f"{name.replace('-', '')}_points", points, words)
         _ratio(f"{name.replace('-', '')}_ratio", ratio)
-        order = np.argsort(np.argsort(array[:, 0]))  # alternate labels left to right
-        panel = go.Figure(go.Scatter(
-            x=array[:, 0], y=array[:, 1], mode="markers+text", text=list(words),
-            textposition=[("top" if j % 2 else "bottom") + " center" for j in order],
-            marker=dict(color=COLORS[0], size=8),
-            hovertemplate="%{text}<extra></extra>", showlegend=False))  # fmt: skip
+        if groups is None:
+            order = np.argsort(np.argsort(array[:, 0]))  # labels alternate, by x
+            where = [("top" if j % 2 else "bottom") + " center" for j in order]
+            traces = [go.Scatter(
+                x=array[:, 0], y=array[:, 1], mode="markers+text", text=list(words),
+                textposition=where,
+                marker=dict(color=COLORS[0], size=8),
+                hovertemplate="%{text}<extra></extra>", showlegend=False)]  # fmt: skip
+        else:
+            traces = []
+            for colour, group in enumerate(dict.fromkeys(groups)):
+                rows = [i for i, g in enumerate(groups) if g == group]
+                members = [words[i] for i in rows]
+                traces.append(go.Scatter(
+                    x=array[rows, 0], y=array[rows, 1], mode="markers", text=members,
+                    name=group,
+                    marker=dict(color=COLORS[colour % len(COLORS)], size=9),
+                    hovertemplate="%{text}<extra></extra>"))  # fmt: skip
+        panel = go.Figure(traces)
         x_title, y_title = axis_titles(ratio)
         low, high = array.min(axis=0), array.max(axis=0)
         pad = 0.2 * np.maximum(high - low, 1e-9)
@@ -248,4 +274,20 @@ def onehot_vs_learned(
             range=[low[1] - pad[1], high[1] + pad[1]],
         )
         panels[f"{name} (PCA by SVD)"] = panel
-    return small_multiples(panels, title, cols=1, row_height=300)
+    if groups is None:
+        return small_multiples(panels, title, cols=1, row_height=300)
+    fig = small_multiples(panels, title, cols=1, row_height=260)
+    legend_above(fig, rows=1)
+    lift = 28  # px between the legend and the first panel's title
+    fig.update_layout(
+        margin_t=fig.layout.margin.t + lift, height=fig.layout.height + lift
+    )
+    plot = fig.layout.height - fig.layout.margin.t - (fig.layout.margin.b or 0)  # px
+    gap = 84 / plot  # the upper panel's ticks and axis title, the lower one's title
+    fig.update_layout(
+        legend_y=1 + lift / plot,
+        yaxis_domain=[(1 + gap) / 2, 1],
+        yaxis2_domain=[0, (1 - gap) / 2],
+    )
+    fig.layout.annotations[1].y = (1 - gap) / 2  # the lower panel's title
+    return fig

@@ -53,7 +53,8 @@ def similarity_panels(
             zmin=-1.0, zmax=1.0, colorscale=DIVERGING, scale_title="cosine",
         )  # fmt: skip
     fig = small_multiples(panels, title, cols=len(panels), row_height=330)
-    fig.update_xaxes(tickangle=-90, tickfont_size=10, title_standoff=4)
+    # every word, also on a phone (plotly would drop every other one)
+    fig.update_xaxes(tickangle=-90, tickfont_size=9, title_standoff=4, dtick=1)
     fig.update_yaxes(tickfont_size=10, title_standoff=4)
     for i in range(2, len(panels) + 1):  # rows labelled once, at the left
         fig.layout[f"yaxis{i}"].update(showticklabels=False, title_text=None)
