@@ -84,3 +84,11 @@ def test_the_agreement_figure_draws_every_point_and_the_diagonal():
         agreement_figure([0.0], [0.0, 1.0], "x", "y")
     with pytest.raises(ValueError, match="finite"):
         agreement_figure([float("nan")], [0.0], "x", "y")
+
+
+def test_windows_figure_leaves_room_for_long_end_words():
+    short = windows_figure(["a", "b", "c"], centre=1, window=1)
+    long = windows_figure(["inserted", "b", "c"], centre=1, window=1)
+    assert short.layout.xaxis.range[0] == -0.5 and long.layout.xaxis.range[0] < -0.5
+    assert short.layout.xaxis.range[1] == 2.5  # half a slot beyond the last word
+    assert "skip-<br>gram" in long.layout.yaxis.ticktext  # row names fit a phone

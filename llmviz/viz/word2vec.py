@@ -76,12 +76,22 @@ def windows_figure(
                 legendgroup=row, showlegend=j == context[0],
             ))  # fmt: skip
     _words(fig, tokens, glosses, centre, context, rows)
+
+    # margins as wide as the end words' halves and the row names on two lines: on a
+    # phone every word gets the widest slot the plot can give, so neighbours never
+    # touch, and the end words are not cut (a 13 px character: ~0.18 slot at 358 px)
+    def half(i: int) -> float:
+        wide = len(tokens[i]) * (1 if tokens[i].isascii() else 2)
+        return max(0.5, 0.09 * max(wide, 0.7 * len(glosses[i]) if glosses else 0))
+
     fig.update_xaxes(
-        range=[-0.9, len(tokens) - 0.1], showticklabels=False, showgrid=False,
+        range=[-half(0), len(tokens) - 1 + half(-1)], showticklabels=False,
+        showgrid=False,
         zeroline=False, title_text=f"the sentence, window {window} on each side",
     )  # fmt: skip
+    names = [name.replace("-", "-<br>") for name in rows]
     fig.update_yaxes(
-        tickvals=list(rows.values()), ticktext=list(rows), range=[-0.45, 1.55],
+        tickvals=list(rows.values()), ticktext=names, range=[-0.45, 1.55],
         showgrid=False, zeroline=False, title_text="task",
     )  # fmt: skip
     style(fig, title, height=300)
@@ -100,7 +110,7 @@ def _words(fig, tokens, glosses, centre, context, rows) -> None:
         for k, y in enumerate(rows.values()):
             fig.add_trace(go.Scatter(
                 x=where, y=[y] * len(where), mode="text", text=labels,
-                textfont=dict(color=color, size=14), name=name, legendgroup=name,
+                textfont=dict(color=color, size=13), name=name, legendgroup=name,
                 showlegend=k == 0 and bool(where), hoverinfo="skip",
             ))  # fmt: skip
 
