@@ -19,6 +19,8 @@ from llmviz.exercises.heads import (
     check_kv_cache_bytes,
     check_repeat_kv,
 )
+from llmviz.exercises.layers import check_layer_norm, check_rms_norm
+from llmviz.exercises.layers_block import check_pre_norm_block
 from llmviz.exercises.long_context import (
     check_longformer_mask,
     check_merge_tiles,
@@ -53,13 +55,16 @@ __all__ = [
     "check_count_pairs",
     "check_huffman_code",
     "check_kv_cache_bytes",
+    "check_layer_norm",
     "check_load_balancing_loss",
     "check_longformer_mask",
     "check_majority_vote",
     "check_merge",
     "check_merge_tiles",
     "check_overflow",
+    "check_pre_norm_block",
     "check_repeat_kv",
+    "check_rms_norm",
     "check_rope_rotation",
     "check_route",
     "check_select_blocks",

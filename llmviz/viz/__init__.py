@@ -1,8 +1,19 @@
 """Figures: plotly builders for the book, and the slider that makes them explorable on a
 static page."""
 
+from llmviz.viz.activations import (
+    activation_gallery,
+    activation_panel,
+    parameter_slider,
+)
 from llmviz.viz.beams import beam_tree_figure
 from llmviz.viz.compact import compact
+from llmviz.viz.depth import (
+    gradient_heatmaps,
+    layer_profile,
+    loss_curves,
+    seeds_over_depth,
+)
 from llmviz.viz.diagrams import (
     attention_head_diagram,
     beam_step_diagram,
@@ -18,6 +29,7 @@ from llmviz.viz.grid import small_multiples
 from llmviz.viz.huffman import huffman_tree_figure, keep_figure, noise_figure
 from llmviz.viz.lattice import lattice_figure, nbest_figure
 from llmviz.viz.ngrams import ngram_buckets_figure
+from llmviz.viz.norm_axes import norm_axes_figure
 from llmviz.viz.slider import slider_figure
 from llmviz.viz.theme import COLORS, DARK, LIGHT, legend_above, style
 from llmviz.viz.tokens import token_boundaries
@@ -27,6 +39,8 @@ __all__ = [
     "COLORS",
     "DARK",
     "LIGHT",
+    "activation_gallery",
+    "activation_panel",
     "agreement_figure",
     "attention_head_diagram",
     "bars",
@@ -34,12 +48,15 @@ __all__ = [
     "beam_tree_figure",
     "compact",
     "gqa_diagram",
+    "gradient_heatmaps",
     "heatmap",
     "huffman_tree_figure",
     "keep_figure",
     "lattice_figure",
+    "layer_profile",
     "legend_above",
     "lines",
+    "loss_curves",
     "loss_figure",
     "mask_heatmap",
     "mla_diagram",
@@ -48,8 +65,11 @@ __all__ = [
     "nbest_figure",
     "ngram_buckets_figure",
     "noise_figure",
+    "norm_axes_figure",
     "onehot_vs_learned",
     "parameter_share_figure",
+    "parameter_slider",
+    "seeds_over_depth",
     "similarity_panels",
     "slider_figure",
     "small_multiples",
