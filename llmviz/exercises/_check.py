@@ -22,8 +22,8 @@ import torch
 TIME_LIMIT = 5.0  # seconds one call of the reader's function may take
 
 NOT_IMPLEMENTED = (
-    "Your turn: replace the line raise NotImplementedError with your code, then run this "
-    "cell again."
+    "Your turn: replace the line raise NotImplementedError with your code, then run "
+    "this cell again."
 )
 
 
