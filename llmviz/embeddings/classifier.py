@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from llmviz._checks import check_int, check_real
+from llmviz._threads import one_thread
 from llmviz.embeddings.classifier_data import (
     _check_examples,
     labelled_examples,
@@ -26,7 +27,6 @@ from llmviz.embeddings.classifier_data import (
     text_words,
 )
 from llmviz.embeddings.fasttext import MAX_BUCKET
-from llmviz.embeddings.fasttext_train import one_thread
 
 __all__ = [
     "FastTextClassifier",

@@ -15,8 +15,6 @@ words first, then the buckets. Batches of (centre, context) pairs go through
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +22,7 @@ import torch
 from torch import Tensor, nn
 
 from llmviz._checks import check_int, check_real
+from llmviz._threads import one_thread
 from llmviz.embeddings.fasttext import MAX_BUCKET, _check_n, ngram_buckets, oov_vector
 from llmviz.embeddings.vocab import Vocab, keep_probability, noise_distribution
 
@@ -47,18 +46,6 @@ class FastTextResult:
         ids, offsets = subword_rows(vocab, self.minn, self.maxn, self.ngrams.shape[0])
         table = torch.cat([self.words, self.ngrams])  # (V + B, d)
         return nn.functional.embedding_bag(ids, table, offsets, mode="mean")
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Small batches: a second thread costs more than it gives (20x slower on a busy
-    2-core machine); the caller's setting comes back afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def subword_rows(

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from llmviz._checks import check_bool, check_int, check_real, checked_by_caller
 from llmviz._tensor_checks import check_dim, check_tensor
+from llmviz._threads import one_thread
 from llmviz.embeddings.huffman import huffman_codes
 from llmviz.embeddings.vocab import Vocab, noise_distribution
 from llmviz.embeddings.word2vec import _logistic, cbow_hidden
@@ -141,12 +142,8 @@ def train_word2vec(
     out = _paths(vocab.counts) if hs else None
     noise = None if hs else torch.from_numpy(noise_distribution(vocab.counts)).float()
     losses: list[float] = []
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small batches: threads cost more than they give
-    try:
+    with one_thread():  # small batches: threads cost more than they give
         _epochs(ids, vocab, syn0, syn1, out, noise, gen, rng, losses, locals())
-    finally:
-        torch.set_num_threads(threads)
     return Word2VecResult(syn0, syn1, losses)
 
 

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from llmviz._checks import check_int, check_real
 from llmviz._tensor_checks import check_tensor
+from llmviz._threads import one_thread
 from llmviz.layers.activations import (
     _FUNCTIONS,
     ACTIVATIONS,
@@ -129,12 +130,8 @@ def dead_unit_run(
     y = torch.sin(3 * x @ w.T)  # (512, 1)
     first, second = _linear(8, hidden_size, g), _linear(hidden_size, 1, g)
     before = dead_fraction(name, first(held_out).detach(), **params)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # ops this small run 10x slower split across threads
-    try:
+    with one_thread():  # ops this small run 10x slower split across threads
         losses = _train(name, values, first, second, x, y, lr, steps)
-    finally:
-        torch.set_num_threads(threads)
     after = dead_fraction(name, first(held_out).detach(), **params)
     return {"dead_before": before, "dead_after": after, "losses": losses}
 

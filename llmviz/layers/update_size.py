@@ -10,28 +10,14 @@ bad region early, and chooses α and β so that it stays bounded.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import torch
 import torch.nn.functional as F
 
 from llmviz._checks import check_int, check_real
 from llmviz._tensor_checks import check_choice
+from llmviz._threads import one_thread
 from llmviz.layers.depth_experiment import DepthModel, byte_ids
 from llmviz.layers.placement import PLACEMENTS
-
-
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """Run on one thread, then restore the count: on tensors this small, more threads
-    only wait for each other (ten times slower on a busy two-core machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _output(model: DepthModel, ids: torch.Tensor) -> torch.Tensor:
@@ -54,7 +40,7 @@ def update_size(
     check_int("hidden_size", hidden_size, minimum=4, maximum=256)
     check_real("lr", lr, 0, 1, open_min=True)
     check_int("seed", seed, minimum=0, maximum=2**31 - 1)
-    with _one_thread():
+    with one_thread():
         return _update(placement, num_layers, hidden_size, lr, seed)
 
 
