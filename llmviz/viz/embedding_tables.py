@@ -54,16 +54,18 @@ def similarity_panels(
         )  # fmt: skip
     fig = small_multiples(panels, title, cols=len(panels), row_height=330)
     # every word, also on a phone (plotly would drop every other one)
-    fig.update_xaxes(tickangle=-90, tickfont_size=9, title_standoff=4, dtick=1)
+    fig.update_xaxes(
+        tickangle=-90, tickfont_size=9, title_standoff=4, dtick=1, title_text="word"
+    )
     fig.update_yaxes(tickfont_size=10, title_standoff=4)
     for i in range(2, len(panels) + 1):  # rows labelled once, at the left
         fig.layout[f"yaxis{i}"].update(showticklabels=False, title_text=None)
     fig.update_annotations(font_size=13)
     # the colour bar lies under the panels, so that a phone keeps their width
     bar = dict(orientation="h", thickness=10, len=0.6, x=0.5, xanchor="center",
-               y=-0.36, yanchor="top", title_side="top")  # fmt: skip
+               y=-0.5, yanchor="top", title_side="top")  # fmt: skip
     fig.update_traces(colorbar=bar)
-    return fig.update_layout(height=fig.layout.height + 60, margin_b=110)
+    return fig.update_layout(height=fig.layout.height + 100, margin_b=160)
 
 
 def parameter_share_figure(

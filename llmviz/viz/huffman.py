@@ -132,13 +132,16 @@ def huffman_tree_figure(
         ((place[a][0] + place[b][0]) / 2, (place[a][1] + place[b][1]) / 2, b[-1])
         for a, b in path
     ]
+    # each bit in white on an orange disc on its edge: readable on the thick path in
+    # both themes
     fig.add_scatter(
         x=[m[0] for m in mid],
         y=[m[1] for m in mid],
         text=[m[2] for m in mid],
-        mode="text",
-        textfont=dict(size=14, color=COLORS[1]),
-        textposition="top right",
+        mode="markers+text",
+        marker=dict(size=18, color=COLORS[1], line=dict(width=0)),
+        textfont=dict(size=12, color="white"),
+        textposition="middle center",
         showlegend=False,
         hoverinfo="skip",
     )
@@ -227,9 +230,14 @@ def noise_figure(
         hovertemplate="rank %{x}<br>P = %{y:.2e}<extra></extra>",
     )
     style(fig, title or "The noise distribution", height=420)
-    fig.update_xaxes(type="log", title="word's frequency rank (1 = most frequent)")
+    fig.update_xaxes(
+        type="log", title="word's frequency rank (1 = most frequent)", dtick=1
+    )
     fig.update_yaxes(
-        type="log", title="probability of being drawn as noise", exponentformat="power"
+        type="log",
+        title="probability of being drawn as noise",
+        exponentformat="power",
+        dtick=1,
     )
     return legend_above(fig, rows=2)
 
@@ -273,7 +281,10 @@ def keep_figure(
         fig, title or "Subsampling keeps rare words and drops frequent ones", height=420
     )
     fig.update_xaxes(
-        type="log", title="word's share of the corpus c / T", exponentformat="power"
+        type="log",
+        title="word's share of the corpus c / T",
+        exponentformat="power",
+        dtick=1,
     )
     fig.update_yaxes(title="probability an occurrence is kept", range=[0, 1.05])
     return legend_above(fig, rows=1)

@@ -14,7 +14,7 @@ from llmviz._checks import check_int
 from llmviz.viz._args import _array, _text
 from llmviz.viz.theme import COLORS, legend_above, style
 
-GREY = "rgba(128, 128, 128, 0.6)"
+GREY = "#8c8c8c"  # a mid-grey that reads on a light and on a dark page
 MAX_TOKENS = 16
 
 
@@ -66,7 +66,10 @@ def windows_figure(
     for row, y in rows.items():
         for j in context:
             start, end = (j, centre) if row == "CBOW" else (centre, j)
-            xs, ys = _arc(start, end, y + 0.12, 0.32)
+            # from just beside one word to just short of the other, above both, so
+            # that neither the line nor the arrowhead covers a word
+            step = 1 if end > start else -1
+            xs, ys = _arc(start + 0.15 * step, end - 0.3 * step, y + 0.2, 0.3)
             fig.add_trace(go.Scatter(
                 x=xs, y=ys, mode="lines+markers", hoverinfo="skip",
                 line=dict(color=COLORS[0] if row == "CBOW" else COLORS[1], width=1.5),
@@ -104,7 +107,12 @@ def _words(fig, tokens, glosses, centre, context, rows) -> None:
              ("outside the window", outside, GREY)]  # fmt: skip
     for name, where, color in kinds:
         labels = [
-            tokens[i] + (f"<br><sub>{glosses[i]}</sub>" if glosses else "")
+            tokens[i]
+            + (
+                f'<br><span style="font-size:11px">{glosses[i]}</span>'
+                if glosses
+                else ""
+            )
             for i in where
         ]
         for k, y in enumerate(rows.values()):
