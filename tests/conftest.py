@@ -2,7 +2,7 @@
 
 Notebook cells tagged ``gpu`` are skipped when CUDA is absent (the book build skips them too, through their
 ``skip-execution`` tag). `make notebooks` loads this file with ``-p tests.conftest``, since it collects notebooks/
-rather than tests/. After an nbval run, the summary prints each notebook's execution time.
+rather than tests/. Each test starts from seed 0. After an nbval run, the summary prints each notebook's execution time.
 """
 
 from __future__ import annotations
@@ -13,6 +13,20 @@ from pathlib import Path
 import pytest
 
 GPU_TAG = "gpu"
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same random state, whatever ran before it: a test that draws
+    unseeded inputs gives the same inputs in every run and in every order."""
+    import random
+
+    import numpy as np
+    import torch
+
+    random.seed(0)
+    np.random.seed(0)
+    torch.manual_seed(0)
 
 
 @pytest.fixture

@@ -687,11 +687,12 @@ def test_the_first_cases_tell_the_mistakes_apart():
         longformer_reference(seq_len, window, global_indices, m)
         for m in LONGFORMER_MISTAKES.values()
     ]
-    shape, group_size = SHIFT_CASES[0]
-    x = torch.randn(shape)
+    shape, group_size = SHIFT_CASES[0]  # the checks' own first inputs, seeded alike
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(0))
     shifts = [shift_reference(x, group_size, m) for m in ["", *SHIFT_MISTAKES]]
     seq_len, head_dim, block_size, top_k = SELECT_CASES[0]
-    q, k = torch.randn(2, seq_len, head_dim)
+    generator = torch.Generator().manual_seed(0)
+    q, k = (torch.randn(seq_len, head_dim, generator=generator) for _ in "qk")
     selects = [
         select_reference(q, k, block_size, top_k, m) for m in ["", *SELECT_MISTAKES]
     ]
