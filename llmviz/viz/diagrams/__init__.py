@@ -3,6 +3,7 @@ them: the whole model, one attention head, GQA's groups, MLA's latent, the MoE r
 and a beam-search step."""
 
 from llmviz.viz.diagrams.beam import beam_step_diagram
+from llmviz.viz.diagrams.block import norm_placement_diagram
 from llmviz.viz.diagrams.heads import attention_head_diagram, gqa_diagram
 from llmviz.viz.diagrams.latent import mla_diagram
 from llmviz.viz.diagrams.model import model_diagram
@@ -15,4 +16,5 @@ __all__ = [
     "mla_diagram",
     "model_diagram",
     "moe_router_diagram",
+    "norm_placement_diagram",
 ]
