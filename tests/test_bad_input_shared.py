@@ -21,6 +21,7 @@ from tests.bad_input import (
     BOOL,
     BOTH,
     CALLABLE,
+    CHOICE,
     INT,
     REAL,
     TEXT,
@@ -434,6 +435,12 @@ CASES += [
             name: INT(1, 10**9, none=True)
             for name in ("seq_len", "hidden_size", "head_dim")
         },
+    ),
+    Case(
+        "llmviz.viz.norm_placement_diagram",
+        viz.norm_placement_diagram,
+        lambda: {"active": "pre"},
+        {"active": CHOICE()},
     ),
     Case(
         "llmviz.viz.gqa_diagram",

@@ -12,7 +12,6 @@ from torch import nn
 
 from llmviz.layers.placement import PLACEMENTS, apply_placement
 from llmviz.viz.diagrams import norm_placement_diagram
-from tests.bad_input import CHOICE, Case, bad_input_test, keeps_inputs_test
 
 DRAWN = PLACEMENTS[:4]  # "none" has no residual, so no identity path to draw
 LABELS = ["Post-Norm", "Pre-Norm", "Sandwich-Norm", "DeepNorm"]
@@ -180,15 +179,3 @@ def test_bad_active_is_refused_by_name(bad, error):
     if error is ValueError:
         assert repr(bad) in str(raised.value) and "'deepnorm'" in str(raised.value)
 
-
-CASES = [
-    Case(
-        "llmviz.viz.diagrams.norm_placement_diagram",
-        norm_placement_diagram,
-        lambda: {"active": "pre"},
-        {"active": CHOICE()},
-    ),
-]
-
-test_bad_input = bad_input_test(CASES)
-test_keeps_inputs = keeps_inputs_test(CASES)

@@ -21,6 +21,7 @@ from llmviz.viz.diagrams import (
     mla_diagram,
     model_diagram,
     moe_router_diagram,
+    norm_placement_diagram,
 )
 from llmviz.viz.embedding_space import onehot_vs_learned, space_panel, space_slider
 from llmviz.viz.embedding_tables import parameter_share_figure, similarity_panels
@@ -66,6 +67,7 @@ __all__ = [
     "ngram_buckets_figure",
     "noise_figure",
     "norm_axes_figure",
+    "norm_placement_diagram",
     "onehot_vs_learned",
     "parameter_share_figure",
     "parameter_slider",
