@@ -238,6 +238,25 @@ def test_tables_render_as_tables(notebook):
     assert "|---|" not in page and "|—|" not in page, "a table left as markdown"
 
 
+def test_only_the_search_page_loads_the_search_index():
+    for path in SITE.rglob("*.html"):
+        loads = "searchindex.js" in path.read_text(encoding="utf-8")
+        assert loads == (path.name == "search.html"), path.relative_to(SITE)
+
+
+def test_the_search_dialog_of_a_chapter_reaches_the_results(page, base_url):
+    """Without the index on the page, the theme's dialog (Ctrl+K) sends the query to
+    search.html, which loads the index and lists the pages."""
+    page.goto(base_url + "notebooks/08_decoding.html", wait_until="load")
+    page.keyboard.press("Control+k")
+    field = page.locator("#pst-search-dialog input[name=q]")
+    field.fill("softmax")
+    field.press("Enter")
+    page.wait_for_url("**/search.html?q=softmax*", timeout=15000)
+    page.wait_for_selector("#search-results li a", timeout=15000)
+    assert page.locator("#search-results li a").count() > 0
+
+
 def test_search_finds_the_attention_chapter(page, base_url):
     page.goto(base_url + "search.html?q=softmax", wait_until="load")
     page.wait_for_selector("#search-results li a", timeout=15000)

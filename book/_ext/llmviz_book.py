@@ -8,6 +8,9 @@
 - The source of a folded cell (``hide-input``, ``hide-cell``) is shown without colours:
   Pygments wraps every token in a ``<span>``, seven times the bytes of the code, and a
   reader opens few folded cells. On chapter 4 that was 0.6 MB of a 1.9 MB page.
+- Only ``search.html`` loads Sphinx's search index and tools. The theme loads them on
+  every page for a search-as-you-type dialog that this book leaves off (its dialog sends
+  the query to ``search.html``): 0.16 MB per page with eight chapters, and growing.
 """
 
 from __future__ import annotations
@@ -145,6 +148,26 @@ def number_exercises_per_chapter(app: Sphinx, env: BuildEnvironment) -> list[str
     return []
 
 
+SEARCH_SCRIPTS = re.compile(
+    r'[ \t]*<script src="(?:\.\./)*(?:_static/searchtools\.js|_static/language_data\.js'
+    r'|searchindex\.js)(?:\?[^"]*)?"></script>\n?'
+)
+
+
+def search_index_on_search_page_only(app: Sphinx, exception: Exception | None) -> None:
+    """Drop the search scripts from every page but ``search.html`` (see the module's
+    docstring); rewriting a page that has none is a no-op, so every build may run it."""
+    if exception is not None or app.builder.format != "html":
+        return
+    for page in Path(app.outdir).rglob("*.html"):
+        if page.name == "search.html":
+            continue
+        text = page.read_text(encoding="utf-8")
+        trimmed = SEARCH_SCRIPTS.sub("", text)
+        if trimmed != text:
+            page.write_text(trimmed, encoding="utf-8")
+
+
 def read_glossary(app: Sphinx) -> None:
     path = Path(app.srcdir) / f"{GLOSSARY_DOC}.md"
     app.env.llmviz_glossary = glossary_terms(path.read_text(encoding="utf-8"))
@@ -156,4 +179,5 @@ def setup(app: Sphinx) -> dict:
     app.connect("doctree-read", drop_form_titles)
     app.connect("doctree-read", plain_folded_code)
     app.connect("env-get-updated", number_exercises_per_chapter, priority=900)
+    app.connect("build-finished", search_index_on_search_page_only)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
