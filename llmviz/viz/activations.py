@@ -74,12 +74,13 @@ def activation_gallery(
             raise ValueError(f"curves[{name!r}] must have as many points as x")
         panels[name] = activation_panel(x, values, slopes)
     fig = small_multiples(panels, title, cols=cols, row_height=190)
-    fig.update_xaxes(title_text=None, nticks=5)
+    fig.update_xaxes(title_text=None, dtick=4)  # -4, 0, 4: legible in a phone's panels
     fig.update_yaxes(title_text=None, range=[-1.6, 3.1], dtick=1)
     cols = min(cols, len(panels))
+    last_row = (len(panels) - 1) // cols
     for index in range(len(panels)):
         row, col = divmod(index, cols)
-        if index + cols >= len(panels):  # nothing below it: name x here
+        if row == last_row:  # x is named once, under the bottom row
             fig.update_xaxes(title_text="x", row=row + 1, col=col + 1)
         if col == 0:
             fig.update_yaxes(title_text="f, f′", row=row + 1, col=1)

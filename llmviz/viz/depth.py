@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from llmviz._checks import check_int
 from llmviz.viz._args import _array, _flag, _text
 from llmviz.viz.grid import small_multiples
 from llmviz.viz.theme import COLORS, SEQUENTIAL, legend_above, style
@@ -47,6 +48,7 @@ def gradient_heatmaps(
     """
     _panels(grids, "grids")
     _text("title", title)
+    check_int("cols", cols, minimum=1, maximum=12)
     logs = {}
     for name, grid in grids.items():
         step = _entry(grid, "step", f"grids[{name!r}]", 1)
@@ -59,7 +61,7 @@ def gradient_heatmaps(
     low = min(float(z.min()) for _, z in logs.values())
     high = max(float(z.max()) for _, z in logs.values())
     panels = {}
-    for name, (step, z) in logs.items():
+    for index, (name, (step, z)) in enumerate(logs.items()):
         trace = go.Heatmap(
             z=z, x=step, y=np.arange(1, z.shape[0] + 1), zmin=low, zmax=high,
             colorscale=SEQUENTIAL, name="log10 grad",
@@ -68,7 +70,10 @@ def gradient_heatmaps(
         )  # fmt: skip
         panel = go.Figure(trace)
         panel.update_xaxes(title="step")
-        panel.update_yaxes(title="layer")
+        if index % cols == 0:  # the layers are the same in every panel: one axis a row
+            panel.update_yaxes(title="layer")
+        else:
+            panel.update_yaxes(showticklabels=False)
         panels[name] = panel
     fig = small_multiples(panels, title, cols=cols, row_height=210)
     _lower_panels(fig, 0.05)

@@ -277,15 +277,10 @@ def onehot_vs_learned(
     if groups is None:
         return small_multiples(panels, title, cols=1, row_height=300)
     fig = small_multiples(panels, title, cols=1, row_height=260)
-    legend_above(fig, rows=1)
-    lift = 28  # px between the legend and the first panel's title
-    fig.update_layout(
-        margin_t=fig.layout.margin.t + lift, height=fig.layout.height + lift
-    )
+    legend_above(fig, rows=1)  # above the first panel's title
     plot = fig.layout.height - fig.layout.margin.t - (fig.layout.margin.b or 0)  # px
     gap = 84 / plot  # the upper panel's ticks and axis title, the lower one's title
     fig.update_layout(
-        legend_y=1 + lift / plot,
         yaxis_domain=[(1 + gap) / 2, 1],
         yaxis2_domain=[0, (1 - gap) / 2],
     )

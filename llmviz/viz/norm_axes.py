@@ -121,8 +121,4 @@ def norm_axes_figure(
                 marker=dict(symbol="square", size=12, color=color),
             )
         )
-    legend_above(fig, rows=2)
-    margin = fig.layout.margin
-    plot = fig.layout.height - margin.t - (margin.b if margin.b is not None else 80)
-    fig.layout.legend.y = 1 + 28 / plot  # clear of the first panel's title
-    return fig.update_layout(margin_t=margin.t + 16, height=fig.layout.height + 16)
+    return legend_above(fig, rows=2)

@@ -83,6 +83,9 @@ def style(
     return fig
 
 
+PANEL_TITLE = 24  # px above a panel's top that its title takes
+
+
 def legend_above(fig: go.Figure, rows: int = 1) -> go.Figure:
     """Put ``fig``'s legend in a row between its title and its plot, in place.
 
@@ -93,8 +96,7 @@ def legend_above(fig: go.Figure, rows: int = 1) -> go.Figure:
     entries take fewer rows, the plot gets the room instead of a blank band.
 
     A figure whose panels have titles above them (``small_multiples``) keeps the legend
-    just above the plot, with the room for ``rows`` reserved: the panel titles would
-    otherwise touch it.
+    above the plot and its panel titles, with the room for ``rows`` reserved.
 
     >>> fig = legend_above(style(go.Figure(), "t", height=300), rows=2)
     >>> fig.layout.legend.orientation, fig.layout.height, fig.layout.margin.t
@@ -109,10 +111,18 @@ def legend_above(fig: go.Figure, rows: int = 1) -> go.Figure:
     top = fig.layout.margin.t if fig.layout.margin.t is not None else 60
     height = fig.layout.height if fig.layout.height is not None else 380
     if _has_panel_titles(fig):
+        bottom = fig.layout.margin.b if fig.layout.margin.b is not None else 50
+        plot = max(height - top - bottom, 1)  # px, the same after the room is added
         return fig.update_layout(
-            legend=dict(orientation="h", x=0, xanchor="left", y=1.02, yanchor="bottom"),
-            margin_t=top + room,
-            height=height + room,
+            legend=dict(
+                orientation="h",
+                x=0,
+                xanchor="left",
+                y=1 + PANEL_TITLE / plot,
+                yanchor="bottom",
+            ),  # fmt: skip
+            margin_t=top + room + PANEL_TITLE,
+            height=height + room + PANEL_TITLE,
         )
     return fig.update_layout(
         legend=dict(
