@@ -6,6 +6,10 @@
    Goal: within 1.2x of HF's, whose arithmetic ours repeats.
 2. SwiGLU (llmviz.layers.SwiGLU) against HF's LlamaMLP with the same weights.
    Goal: within 1.2x.
+3. The depth experiment (llmviz.layers.depth_experiment) on this CPU: the time of one
+   training step, from runs of 10 and 20 steps (their difference leaves out the fixed
+   costs), times every step of every run, against the seconds its shipped log records
+   and against reading that log, which is what the chapter does.
 
 Shapes: TinyGPT's (hidden 128, intermediate 384, 256 tokens) and a 4096-wide one
 (intermediate 11008, Llama 2 7B's, 64 tokens). float32, no grad, one thread by default
@@ -17,6 +21,7 @@ Usage: python benchmarks/bench_layers.py [--quick] [--threads N]
 from __future__ import annotations
 
 import argparse
+import time
 from functools import partial
 
 import torch
@@ -24,6 +29,7 @@ from transformers import LlamaConfig
 from transformers.models.llama.modeling_llama import LlamaMLP, LlamaRMSNorm
 
 from llmviz._checks import checked_by_caller
+from llmviz.layers.depth_experiment import SETTINGS, VARIANTS, load_log, train_run
 from llmviz.layers.ffn import SwiGLU
 from llmviz.layers.norms import RMSNorm
 from llmviz.measure import interleaved_best
@@ -68,6 +74,34 @@ def show(title: str, times: dict[str, float]) -> None:
         print(f"  {case:>15} {seconds * 1e6:10.1f} us   {ratio:5.2f}x HF's")
 
 
+def bench_depth_experiment(seeds: int = 2) -> None:
+    settings = {k: v for k, v in SETTINGS.items() if k != "steps"}
+    seconds = {}
+    with torch.enable_grad():
+        for steps in (10, 20):
+            start = time.perf_counter()
+            train_run("pre", 0, steps=steps, **settings)
+            seconds[steps] = time.perf_counter() - start
+    step = (seconds[20] - seconds[10]) / 10
+    runs = len(VARIANTS) * seeds
+    estimate = step * SETTINGS["steps"] * runs
+    start = time.perf_counter()
+    log = load_log()
+    read = time.perf_counter() - start
+    print(
+        f"== depth experiment: {runs} runs x {SETTINGS['steps']} steps, "
+        f"{SETTINGS['num_layers']} layers, width {SETTINGS['hidden_size']}"
+    )
+    print(
+        f"  one training step {step * 1e3:8.1f} ms; every step of every run "
+        f"{estimate / 60:5.1f} min (the shipped log records {log['seconds'] / 60:.1f} min)"
+    )
+    print(
+        f"  reading the log   {read * 1e3:8.1f} ms: {estimate / read:,.0f}x faster "
+        "than rerunning it"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -81,6 +115,8 @@ def main() -> None:
         repeats = 30 if hidden < 1024 else 7
         bench_rms_norm(name, hidden, tokens, repeats * 10 if hidden < 1024 else repeats)
         bench_swiglu(name, hidden, intermediate, tokens, 3 if args.quick else repeats)
+    if not args.quick:
+        bench_depth_experiment()
 
 
 if __name__ == "__main__":

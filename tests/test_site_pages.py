@@ -82,6 +82,9 @@ def test_first_figure_within_three_screens(page, base_url, page_path):
     top = page.evaluate(
         "() => document.querySelector('.plotly-graph-div').getBoundingClientRect().top + window.scrollY"
     )
+    print(
+        f"{page_path}: first figure at {top:.0f} px, screen {top / SCREEN['height'] + 1:.1f}"
+    )
     assert top <= 3 * SCREEN["height"], (
         f"the first figure of {page_path} starts at {top:.0f} px, screen {top / SCREEN['height'] + 1:.1f}"
     )
