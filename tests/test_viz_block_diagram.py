@@ -178,4 +178,3 @@ def test_bad_active_is_refused_by_name(bad, error):
         norm_placement_diagram(bad)
     if error is ValueError:
         assert repr(bad) in str(raised.value) and "'deepnorm'" in str(raised.value)
-
