@@ -74,7 +74,7 @@ def activation_gallery(
             raise ValueError(f"curves[{name!r}] must have as many points as x")
         panels[name] = activation_panel(x, values, slopes)
     fig = small_multiples(panels, title, cols=cols, row_height=190)
-    fig.update_xaxes(title_text=None, dtick=4)  # -4, 0, 4: legible in a phone's panels
+    fig.update_xaxes(title_text=None, tickvals=[-2, 0, 2])  # none at the panels' edges
     fig.update_yaxes(title_text=None, range=[-1.6, 3.1], dtick=1)
     cols = min(cols, len(panels))
     last_row = (len(panels) - 1) // cols
