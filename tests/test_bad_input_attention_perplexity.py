@@ -31,7 +31,7 @@ TARGETS = BOTH(
 )  # fmt: skip
 
 CASES = [
-    Case("llmviz.attention.perplexity.perplexity", perplexity,
+    Case("llmviz.attention.perplexity", perplexity,
          lambda: {"logits": logits(), "targets": torch.tensor([[0, 1, 4], [2, 3, -100]]),
                   "ignore_index": -100},
          {"logits": BOTH(TENSOR(), VALUES(("one dimension", torch.zeros(5)))),

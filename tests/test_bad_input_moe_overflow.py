@@ -42,13 +42,13 @@ EXPERTS = VALUES(
 
 CASES = [
     Case(
-        "llmviz.moe.overflow.route_overflow",
+        "llmviz.moe.route_overflow",
         route_overflow,
         lambda: {"router_logits": draw(G, S, E), "capacity": 2, "policy": "reroute"},
         {"router_logits": TENSOR((3,)), "capacity": INT(1), "policy": CHOICE("drop")},
     ),
     Case(
-        "llmviz.moe.overflow.moe_with_residual",
+        "llmviz.moe.moe_with_residual",
         moe_with_residual,
         lambda: {
             "x": draw(G, S, D),

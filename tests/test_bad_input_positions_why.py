@@ -59,7 +59,7 @@ PROJECTION = BOTH(
 )
 CASES = [
     Case(
-        "llmviz.positions.sinusoid_checks.offset_scores",
+        "llmviz.positions.offset_scores",
         offset_scores,
         _offsets,
         {
@@ -72,13 +72,13 @@ CASES = [
         },
     ),
     Case(
-        "llmviz.positions.temperature.yarn_temperature",
+        "llmviz.positions.yarn_temperature",
         yarn_temperature,
         lambda: {"factor": 4.0},
         {"factor": POSITIVE},
     ),
     Case(
-        "llmviz.positions.temperature.rotary_logits",
+        "llmviz.positions.rotary_logits",
         rotary_logits,
         _rotary,
         ROTARY,

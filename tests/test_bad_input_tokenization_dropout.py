@@ -56,7 +56,7 @@ PARAMS = {
 }
 
 CASES = [
-    Case(f"llmviz.tokenization.bpe_dropout.{fn.__name__}", fn, _args, PARAMS)
+    Case(f"llmviz.tokenization.{fn.__name__}", fn, _args, PARAMS)
     for fn in (bpe_dropout_encode, bpe_dropout_pieces)
 ]
 

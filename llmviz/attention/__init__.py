@@ -15,6 +15,7 @@ from llmviz.attention.kv_cache import (
     kv_cache_table,
 )
 from llmviz.attention.mla import MultiHeadLatentAttention
+from llmviz.attention.perplexity import perplexity
 from llmviz.attention.scaling import (
     example_weights,
     scaling_statistics,
@@ -49,6 +50,7 @@ __all__ = [
     "kv_cache_table",
     "masks",
     "named_mask",
+    "perplexity",
     "repeat_kv",
     "scaled_dot_product_attention",
     "scaling_statistics",

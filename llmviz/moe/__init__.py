@@ -12,6 +12,7 @@ from llmviz.moe.losses import (
     router_z_loss,
     switch_load_balancing_loss,
 )
+from llmviz.moe.overflow import moe_with_residual, route_overflow
 from llmviz.moe.params import (
     MODEL_CONFIGS,
     dense_equivalent,
@@ -33,9 +34,11 @@ __all__ = [
     "importance_loss",
     "key_depth",
     "load_balancing_loss",
+    "moe_with_residual",
     "noisy_top_k_gating",
     "parameter_counts",
     "route",
+    "route_overflow",
     "router_z_loss",
     "structure_mask",
     "switch_load_balancing_loss",

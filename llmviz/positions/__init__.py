@@ -20,12 +20,14 @@ from llmviz.positions.rope import (
     rotate_half,
 )
 from llmviz.positions.rope_scaling import ROPE_TYPES, rope_parameters, wavelengths
+from llmviz.positions.sinusoid_checks import offset_scores
 from llmviz.positions.sinusoidal import (
     position_shift,
     sinusoidal_embeddings,
     sinusoidal_encoding,
 )
 from llmviz.positions.t5 import t5_bucket_bias, t5_relative_position_bucket
+from llmviz.positions.temperature import rotary_logits, yarn_temperature
 
 __all__ = [
     "ROPE_TYPES",
@@ -35,12 +37,14 @@ __all__ = [
     "apply_rotary_pos_emb",
     "deinterleave",
     "interleave",
+    "offset_scores",
     "position_shift",
     "relative_distances",
     "relative_positions",
     "rope_cos_sin",
     "rope_parameters",
     "rope_score_decay",
+    "rotary_logits",
     "rotate_half",
     "scaled_wavelengths",
     "shaw_scores",
@@ -50,4 +54,5 @@ __all__ = [
     "t5_relative_position_bucket",
     "transformer_xl_terms",
     "wavelengths",
+    "yarn_temperature",
 ]

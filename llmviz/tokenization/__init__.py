@@ -11,6 +11,7 @@ SentencePiece in ``sentencepiece``, and the measurements that compare them in
 
 from llmviz.tokenization.base import Tokenizer
 from llmviz.tokenization.bpe import BPE
+from llmviz.tokenization.bpe_dropout import bpe_dropout_encode, bpe_dropout_pieces
 from llmviz.tokenization.bpe_train import train_bpe, train_bpe_recount
 from llmviz.tokenization.sentencepiece import SentencePiece, train_sentencepiece
 from llmviz.tokenization.simple import CharLevel, WordLevel
@@ -26,6 +27,8 @@ __all__ = [
     "Unigram",
     "WordLevel",
     "WordPiece",
+    "bpe_dropout_encode",
+    "bpe_dropout_pieces",
     "train_bpe",
     "train_bpe_recount",
     "train_sentencepiece",
