@@ -96,14 +96,23 @@ def expert_load(model: TinyGPT) -> list[list[float]]:
     return loads
 
 
+def windows_after_bos(ids: torch.Tensor, seq_len: int, bos_id: int) -> torch.Tensor:
+    """Consecutive windows of ``seq_len`` ids, each after BOS: (count, 1 + seq_len).
+
+    >>> windows_after_bos(torch.arange(1, 8), 3, 0).tolist()
+    [[0, 1, 2, 3], [0, 4, 5, 6]]
+    """
+    count = (len(ids) - 1) // seq_len
+    windows = ids[: count * seq_len].view(count, seq_len)
+    bos = torch.full((count, 1), bos_id, dtype=torch.long)
+    return torch.cat([bos, windows], dim=1)
+
+
 @torch.no_grad()
 def evaluate(model: TinyGPT, ids: torch.Tensor, seq_len: int, bos_id: int) -> float:
     """Validation loss over consecutive windows of ``ids``, each after BOS."""
     model.eval()
-    count = (len(ids) - 1) // seq_len
-    windows = ids[: count * seq_len].view(count, seq_len)
-    bos = torch.full((count, 1), bos_id, dtype=torch.long)
-    loss = loss_on(model, torch.cat([bos, windows], dim=1)).item()
+    loss = loss_on(model, windows_after_bos(ids, seq_len, bos_id)).item()
     model.train()
     return loss
 
