@@ -1,7 +1,8 @@
 """Chapter 8, decoding: the sampling filters (temperature, top-k, top-p, min-p), each
 equal to Hugging Face's warper; greedy, sampling and beam search equal to its
 ``generate``; best-of-N and majority vote, with a checkable toy task; and two measures
-of generated text, its mean log-probability and its share of distinct n-grams."""
+of generated text, its mean log-probability and its share of distinct n-grams; outcome
+and process reward models (ORM, PRM) for best-of-N on column addition in steps."""
 
 from llmviz.decoding.beam import beam_search
 from llmviz.decoding.distribution import (
@@ -18,6 +19,15 @@ from llmviz.decoding.filters import (
     warp,
 )
 from llmviz.decoding.metrics import distinct_n, mean_log_prob
+from llmviz.decoding.reward_models import (
+    COMBINE_RULES,
+    column_addition,
+    combine_steps,
+    outcome_reward,
+    process_reward,
+    reward_accuracy_against_n,
+    solution_kinds,
+)
 from llmviz.decoding.search import greedy, sample
 from llmviz.decoding.voting import (
     WRONG_OFFSETS,
@@ -29,6 +39,7 @@ from llmviz.decoding.voting import (
 )
 
 __all__ = [
+    "COMBINE_RULES",
     "ORDERS",
     "ORDER_NAMES",
     "WRONG_OFFSETS",
@@ -36,6 +47,8 @@ __all__ = [
     "apply_temperature",
     "beam_search",
     "best_of_n",
+    "column_addition",
+    "combine_steps",
     "distinct_n",
     "entropy",
     "greedy",
@@ -43,8 +56,12 @@ __all__ = [
     "mean_log_prob",
     "min_p_filter",
     "noisy_adder",
+    "outcome_reward",
+    "process_reward",
+    "reward_accuracy_against_n",
     "sample",
     "sampling_distribution",
+    "solution_kinds",
     "top_k_filter",
     "top_p_filter",
     "vote_counts",
