@@ -32,6 +32,7 @@ from llmviz.exercises.moe import (
     check_overflow,
     check_route,
 )
+from llmviz.exercises.moe_expert_choice import check_expert_choice
 from llmviz.exercises.positions import (
     check_alibi_slopes,
     check_rope_rotation,
@@ -53,6 +54,7 @@ __all__ = [
     "check_char_ngrams",
     "check_chunked_causal",
     "check_count_pairs",
+    "check_expert_choice",
     "check_huffman_code",
     "check_kv_cache_bytes",
     "check_layer_norm",

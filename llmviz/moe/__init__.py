@@ -3,7 +3,15 @@ attention patterns; sparse MoE layers, their routing, load-balancing losses and
 capacity; and the arithmetic of total and active parameters."""
 
 from llmviz.moe.architectures import KINDS, STRUCTURES, key_depth, structure_mask
+from llmviz.moe.bias_balance import balance_with_bias, biased_top_k, update_bias
 from llmviz.moe.capacity import expert_capacity, top1_with_capacity
+from llmviz.moe.decoder_only import tinygpt_states
+from llmviz.moe.deepseek_params import deepseek_parameter_counts, expert_combinations
+from llmviz.moe.expert_choice import (
+    expert_choice_capacity,
+    expert_choice_routing,
+    top_k_with_capacity,
+)
 from llmviz.moe.layer import SparseMoeBlock
 from llmviz.moe.losses import (
     cv_squared,
@@ -20,15 +28,23 @@ from llmviz.moe.params import (
     parameter_counts,
 )
 from llmviz.moe.routing import expert_counts, noisy_top_k_gating, route
+from llmviz.moe.soft_moe import dense_moe, soft_moe, soft_moe_weights
 
 __all__ = [
     "KINDS",
     "MODEL_CONFIGS",
     "STRUCTURES",
     "SparseMoeBlock",
+    "balance_with_bias",
+    "biased_top_k",
     "cv_squared",
+    "deepseek_parameter_counts",
     "dense_equivalent",
+    "dense_moe",
     "expert_capacity",
+    "expert_choice_capacity",
+    "expert_choice_routing",
+    "expert_combinations",
     "expert_counts",
     "flops_per_token",
     "importance_loss",
@@ -40,7 +56,12 @@ __all__ = [
     "route",
     "route_overflow",
     "router_z_loss",
+    "soft_moe",
+    "soft_moe_weights",
     "structure_mask",
     "switch_load_balancing_loss",
+    "tinygpt_states",
     "top1_with_capacity",
+    "top_k_with_capacity",
+    "update_bias",
 ]
