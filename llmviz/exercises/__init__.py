@@ -19,6 +19,7 @@ from llmviz.exercises.heads import (
     check_kv_cache_bytes,
     check_repeat_kv,
 )
+from llmviz.exercises.heads_intensity import check_decode_intensity
 from llmviz.exercises.layers import check_layer_norm, check_rms_norm
 from llmviz.exercises.layers_block import check_pre_norm_block
 from llmviz.exercises.long_context import (
@@ -54,6 +55,7 @@ __all__ = [
     "check_char_ngrams",
     "check_chunked_causal",
     "check_count_pairs",
+    "check_decode_intensity",
     "check_expert_choice",
     "check_huffman_code",
     "check_kv_cache_bytes",
