@@ -1,9 +1,17 @@
 """Chapter 6, positional encodings: sinusoidal and learned absolute encodings, relative
 ones (Shaw et al., Transformer-XL, T5 buckets, ALiBi), rotary embeddings (RoPE) in both
-layouts, and RoPE's rescalings for long contexts."""
+layouts, and RoPE's rescalings for long contexts, with why they work (``ntk``)."""
 
 from llmviz.positions.alibi import alibi_bias, alibi_slopes
 from llmviz.positions.explorers import scaled_wavelengths
+from llmviz.positions.ntk import (
+    by_parts_ramp,
+    counter_digits,
+    extrapolated_pairs,
+    frequency_ratios,
+    ntk_aware_theta,
+    ntk_factor_needed,
+)
 from llmviz.positions.relative import (
     relative_distances,
     relative_positions,
@@ -35,8 +43,14 @@ __all__ = [
     "alibi_slopes",
     "apply_interleaved_rotary_pos_emb",
     "apply_rotary_pos_emb",
+    "by_parts_ramp",
+    "counter_digits",
     "deinterleave",
+    "extrapolated_pairs",
+    "frequency_ratios",
     "interleave",
+    "ntk_aware_theta",
+    "ntk_factor_needed",
     "offset_scores",
     "position_shift",
     "relative_distances",
