@@ -5,8 +5,11 @@ Each tokenizer has ``encode``, ``decode``, ``pieces`` and ``vocab_size``
 ``bpe_symbols`` and ``bpe_train`` (special tokens in ``specials``, streaming in
 ``stream``), the real GPT-2 and cl100k vocabularies in ``byte_level``, WordPiece
 in ``wordpiece``, the Unigram language model in ``unigram`` and ``unigram_train``,
-SentencePiece in ``sentencepiece``, and the measurements that compare them in
-``compare``.
+SentencePiece in ``sentencepiece`` (its BPE and Unigram modes side by side in
+``sentencepiece_modes``), and the measurements that compare them in ``compare``.
+What each costs: ``word_vocab`` (a word vocabulary's size and lost morphology),
+``wordpiece_limits`` (greedy matching, ``##`` pieces) and ``utf8_stream`` (decoding
+tokens that cut a character in two).
 """
 
 from llmviz.tokenization.base import Tokenizer
