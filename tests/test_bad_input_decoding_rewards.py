@@ -1,11 +1,13 @@
 """Bad input for chapter 8's outcome and process reward models
-(llmviz.decoding.reward_models, exported from llmviz.decoding): each bad value of each
-parameter is refused with a ValueError or TypeError naming it, and a valid call leaves
-its inputs alone (tests/bad_input.py)."""
+(llmviz.decoding.reward_models, exported from llmviz.decoding) and for the helper of its
+two-row figures, llmviz.viz.rows_apart: each bad value of each parameter is refused
+with a ValueError or TypeError naming it, and a valid call leaves its inputs alone
+(tests/bad_input.py)."""
 
 from __future__ import annotations
 
 import torch
+from plotly.subplots import make_subplots
 
 from llmviz.decoding import (
     column_addition,
@@ -16,6 +18,7 @@ from llmviz.decoding import (
     solution_kinds,
 )
 from llmviz.decoding.reward_models import MAX_DIGITS, MAX_SOLUTIONS
+from llmviz.viz import rows_apart
 from tests.bad_input import (
     BOTH,
     CHOICE,
@@ -80,6 +83,10 @@ CASES = [
                        ("float", [2.5]), ("absurd", [10**12]), ("tensor", torch.tensor([4]))),
           "digits": INT(1, MAX_DIGITS), "step_error": REAL(0, 1), "orm_noise": NOISE,
           "prm_noise": NOISE, "trials": INT(1, MAX_SOLUTIONS), "seed": INT(0, 2**32 - 1)}),
+    Case("llmviz.viz.rows_apart", rows_apart,
+         lambda: {"fig": make_subplots(rows=2, cols=1), "gap": 0.2},
+         {"fig": VALUES(("None", None), ("dict", {"data": []}), ("int", 3)),
+          "gap": REAL(0, 1, open_max=True)}),
 ]  # fmt: skip
 
 test_bad_input = bad_input_test(CASES)

@@ -8,6 +8,7 @@ from llmviz.viz.activations import (
 )
 from llmviz.viz.beams import beam_tree_figure
 from llmviz.viz.compact import compact
+from llmviz.viz.decoding_rows import rows_apart
 from llmviz.viz.depth import (
     gradient_heatmaps,
     layer_profile,
@@ -71,6 +72,7 @@ __all__ = [
     "onehot_vs_learned",
     "parameter_share_figure",
     "parameter_slider",
+    "rows_apart",
     "seeds_over_depth",
     "similarity_panels",
     "slider_figure",
