@@ -19,6 +19,7 @@ from llmviz.moe import (
     expert_combinations,
     soft_moe,
     soft_moe_weights,
+    tinygpt_attention,
     tinygpt_states,
     top_k_with_capacity,
     update_bias,
@@ -217,6 +218,15 @@ CASES = [
         },
     ),
 ]
+
+CASES.append(
+    Case(
+        "llmviz.moe.tinygpt_attention",
+        tinygpt_attention,
+        CASES[-1].valid,
+        CASES[-1].params,
+    )
+)
 
 test_bad_input = bad_input_test(CASES)
 test_keeps_inputs = keeps_inputs_test(CASES)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from llmviz.models import TinyGPT, TinyGPTConfig
-from llmviz.moe.decoder_only import tinygpt_states
+from llmviz.moe.decoder_only import tinygpt_attention, tinygpt_states
 
 
 @pytest.fixture(scope="module", params=["rope", "learned"])
@@ -45,3 +45,21 @@ def test_without_the_mask_every_layer_above_the_embedding_changes(model):
     after = tinygpt_states(model, IDS, causal=False)[:, :, :-1]
     change = (before - after).abs().amax(dim=(1, 2, 3))
     assert change[0] == 0 and (change[1:] > 1e-4).all()
+
+
+def test_causal_attention_equals_the_models_and_is_triangular(model):
+    weights = tinygpt_attention(model, IDS)  # (L, B, H, T, T)
+    with torch.no_grad():
+        _, reference = model(IDS, output_attentions=True)
+    torch.testing.assert_close(weights, torch.stack(reference), atol=1e-6, rtol=0)
+    upper = torch.triu(torch.ones(9, 9, dtype=torch.bool), diagonal=1)
+    assert (weights[..., upper] == 0).all()
+    diagonal = weights.diagonal(dim1=-2, dim2=-1)
+    assert (diagonal > 0).all()  # so det = the product of the diagonal > 0
+
+
+def test_unmasked_attention_reads_later_tokens(model):
+    weights = tinygpt_attention(model, IDS, causal=False)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(weights.shape[:-1]))
+    upper = torch.triu(torch.ones(9, 9, dtype=torch.bool), diagonal=1)
+    assert (weights[..., upper] > 0).all()

@@ -5,7 +5,7 @@ capacity; and the arithmetic of total and active parameters."""
 from llmviz.moe.architectures import KINDS, STRUCTURES, key_depth, structure_mask
 from llmviz.moe.bias_balance import balance_with_bias, biased_top_k, update_bias
 from llmviz.moe.capacity import expert_capacity, top1_with_capacity
-from llmviz.moe.decoder_only import tinygpt_states
+from llmviz.moe.decoder_only import tinygpt_attention, tinygpt_states
 from llmviz.moe.deepseek_params import deepseek_parameter_counts, expert_combinations
 from llmviz.moe.expert_choice import (
     expert_choice_capacity,
@@ -60,6 +60,7 @@ __all__ = [
     "soft_moe_weights",
     "structure_mask",
     "switch_load_balancing_loss",
+    "tinygpt_attention",
     "tinygpt_states",
     "top1_with_capacity",
     "top_k_with_capacity",
