@@ -11,6 +11,7 @@ import math
 
 import torch
 
+from llmviz.positions.disentangled import deberta_buckets, deberta_terms, shaw_values
 from llmviz.positions.ntk import (
     by_parts_ramp,
     counter_digits,
@@ -21,6 +22,7 @@ from llmviz.positions.ntk import (
 )
 from llmviz.positions.rope import default_inv_freq
 from tests.bad_input import (
+    BOOL,
     BOTH,
     INT,
     REAL,
@@ -118,6 +120,61 @@ CASES = [
             "original_max_position_embeddings": LENGTH,
             "beta_fast": BOTH(POSITIVE, VALUES(("below beta_slow", 0.5))),
             "beta_slow": POSITIVE,
+        },
+    ),
+]
+
+
+def _shaw() -> dict:
+    weights = torch.softmax(torch.randn(2, 4, 4), -1)
+    return {
+        "weights": weights,
+        "v": torch.randn(2, 4, 3),
+        "relative_values": torch.randn(5, 3),
+        "max_relative_position": 2,
+    }
+
+
+def _deberta() -> dict:
+    return {
+        "q": torch.randn(2, 4, 3),
+        "k": torch.randn(2, 4, 3),
+        "relative_queries": torch.randn(4, 3),
+        "relative_keys": torch.randn(4, 3),
+        "max_relative_position": 2,
+        "p2c_as_code": False,
+    }
+
+
+CASES += [
+    Case(
+        "llmviz.positions.shaw_values",
+        shaw_values,
+        _shaw,
+        {
+            "weights": TENSOR((2, 3, 4), mismatch=True),
+            "v": TENSOR((3,), mismatch=True),
+            "relative_values": TENSOR((2,), mismatch=True),
+            "max_relative_position": BOTH(INT(0, 2**20), VALUES(("other table", 3))),
+        },
+    ),
+    Case(
+        "llmviz.positions.deberta_buckets",
+        deberta_buckets,
+        lambda: {"length": 6, "max_relative_position": 2},
+        {"length": INT(1, 4096), "max_relative_position": INT(1, 2**20)},
+    ),
+    Case(
+        "llmviz.positions.deberta_terms",
+        deberta_terms,
+        _deberta,
+        {
+            "q": TENSOR((2, 3, 4), mismatch=True),
+            "k": TENSOR((3,), mismatch=True),
+            "relative_queries": TENSOR((2,), mismatch=True),
+            "relative_keys": TENSOR((2,), mismatch=True),
+            "max_relative_position": BOTH(INT(1, 2**20), VALUES(("other table", 3))),
+            "p2c_as_code": BOOL(),
         },
     ),
 ]

@@ -1,8 +1,10 @@
 """Chapter 6, positional encodings: sinusoidal and learned absolute encodings, relative
-ones (Shaw et al., Transformer-XL, T5 buckets, ALiBi), rotary embeddings (RoPE) in both
-layouts, and RoPE's rescalings for long contexts, with why they work (``ntk``)."""
+ones (Shaw et al., Transformer-XL, DeBERTa, T5 buckets, ALiBi), rotary embeddings
+(RoPE) in both layouts, and RoPE's rescalings for long contexts, with why they work
+(``ntk``)."""
 
 from llmviz.positions.alibi import alibi_bias, alibi_slopes
+from llmviz.positions.disentangled import deberta_buckets, deberta_terms, shaw_values
 from llmviz.positions.explorers import scaled_wavelengths
 from llmviz.positions.ntk import (
     by_parts_ramp,
@@ -45,6 +47,8 @@ __all__ = [
     "apply_rotary_pos_emb",
     "by_parts_ramp",
     "counter_digits",
+    "deberta_buckets",
+    "deberta_terms",
     "deinterleave",
     "extrapolated_pairs",
     "frequency_ratios",
@@ -62,6 +66,7 @@ __all__ = [
     "rotate_half",
     "scaled_wavelengths",
     "shaw_scores",
+    "shaw_values",
     "sinusoidal_embeddings",
     "sinusoidal_encoding",
     "t5_bucket_bias",
