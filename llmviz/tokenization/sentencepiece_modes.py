@@ -36,7 +36,7 @@ MODES = {
         "split_digits": True,
         "allow_whitespace_only_pieces": True,
     },
-    "unigram": {"model_type": "unigram"},  # T5's model (its normaliser is NFKC)
+    "unigram": {"model_type": "unigram"},  # T5's model
 }
 SHARED = {  # the same for both, and as in our SentencePiece: spaces kept, no NFKC
     "normalization_rule_name": "identity",
