@@ -170,14 +170,25 @@ def test_measurements_are_sane():
 
 
 def test_the_title_says_which_side_of_the_ridge_each_point_is():
-    rows = [{"layer": f"L{i}", "phase": phase, "intensity": i, "achieved": 1e9}
-            for i, phase in [(1, "decode"), (4, "decode"), (50, "prefill")]]  # fmt: skip
+    rows = [{"layer": f"{name} (a model)", "phase": phase, "intensity": i,
+             "achieved": 1e9}
+            for name, phase, i in [("A", "decode", 1), ("B", "decode", 20),
+                                   ("A", "prefill", 50), ("B", "prefill", 60)]]  # fmt: skip
     title = roofline_title(rows, peak=1e11, bandwidth=1e10)  # ridge 10
-    assert title == ("L1 decode and L4 decode sit on the memory slope;<br>"
-                     "L50 prefill under the compute roof")  # fmt: skip
-    assert roofline_title(rows[2:], 1e11, 1e10) == "L50 prefill under the compute roof"
+    assert title == (
+        "Memory-bound: A decode<br>Compute-bound: B decode<br>and all prefill"
+    )
+    assert roofline_title(rows[1:], 1e11, 1e10) == (
+        "Compute-bound: B decode<br>and all prefill"
+    )
+    assert roofline_title(rows[1:2], 1e11, 1e10) == "Compute-bound: B decode"
+    assert roofline_title(rows[:1], 1e11, 1e10) == "Memory-bound: A decode"
     fig = roofline_figure(rows, peak=1e11, bandwidth=1e10)
-    assert fig.layout.title.text == title and len(fig.data) == 4
+    assert fig.layout.title.text == title and len(fig.data) == 1 + 4 + 2 + 2
+    assert [trace.name for trace in fig.data[1:5]] == [
+        "A decode", "B decode", "A prefill", "B prefill"]  # fmt: skip
+    legend = [trace.name for trace in fig.data if trace.showlegend is not False]
+    assert legend == ["roof", "A", "B", "decode", "prefill"]
     roof = fig.data[0]
     assert list(roof.x)[1] == 10 and max(roof.y) == 100  # the ridge, peak in GFLOP/s
     assert len(fig.to_json()) < 60_000
