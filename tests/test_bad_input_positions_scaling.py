@@ -1,6 +1,7 @@
 """Bad input to the public callables of chapter 6's sections on why RoPE's scalings work
 (``llmviz.positions.ntk``) and on the value-side and disentangled relative terms
-(``llmviz.positions.disentangled``): each bad value of each parameter raises a clear
+(``llmviz.positions.disentangled``), and PI's fine-tune (``llmviz.positions.pi_finetune``):
+each bad value of each parameter raises a clear
 ``ValueError`` or ``TypeError`` naming it, and a valid call changes none of its
 arguments. The harness and the kinds are in tests/bad_input.py.
 """
@@ -11,6 +12,7 @@ import math
 
 import torch
 
+from llmviz.models import pretrained
 from llmviz.positions.disentangled import deberta_buckets, deberta_terms, shaw_values
 from llmviz.positions.ntk import (
     by_parts_ramp,
@@ -20,6 +22,7 @@ from llmviz.positions.ntk import (
     ntk_aware_theta,
     ntk_factor_needed,
 )
+from llmviz.positions.pi_finetune import scaled_twin, validation_rows
 from llmviz.positions.rope import default_inv_freq
 from tests.bad_input import (
     BOOL,
@@ -175,6 +178,33 @@ CASES += [
             "relative_keys": TENSOR((2,), mismatch=True),
             "max_relative_position": BOTH(INT(1, 2**20), VALUES(("other table", 3))),
             "p2c_as_code": BOOL(),
+        },
+    ),
+]
+
+CASES += [
+    Case(
+        "llmviz.positions.pi_finetune.validation_rows",
+        validation_rows,
+        lambda: {"stream": torch.arange(20_000), "length": 256, "bos_id": 0},
+        {
+            "stream": TENSOR((1,), floating=False),
+            "length": INT(2, 16_384),
+            "bos_id": INT(0),
+        },
+    ),
+    Case(
+        "llmviz.positions.pi_finetune.scaled_twin",
+        scaled_twin,
+        lambda: {
+            "model": pretrained.load_tinygpt("tinygpt")[0],
+            "factor": 2.0,
+            "length": 256,
+        },
+        {
+            "model": VALUES(("None", None), ("str", "tinygpt")),
+            "factor": REAL(0, math.inf, open_min=True, none=True),
+            "length": INT(1, 2**20),
         },
     ),
 ]
