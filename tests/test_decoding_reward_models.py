@@ -12,15 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llmviz.decoding import majority_vote
+from llmviz.decoding.reward_experiment import _majority_right, reward_accuracy_against_n
 from llmviz.decoding.reward_models import (
     COMBINE_RULES,
     SEPARATION,
-    _majority_right,
     column_addition,
     combine_steps,
     outcome_reward,
     process_reward,
-    reward_accuracy_against_n,
     solution_kinds,
 )
 

@@ -19,13 +19,13 @@ from llmviz.decoding.filters import (
     warp,
 )
 from llmviz.decoding.metrics import distinct_n, mean_log_prob
+from llmviz.decoding.reward_experiment import reward_accuracy_against_n
 from llmviz.decoding.reward_models import (
     COMBINE_RULES,
     column_addition,
     combine_steps,
     outcome_reward,
     process_reward,
-    reward_accuracy_against_n,
     solution_kinds,
 )
 from llmviz.decoding.search import greedy, sample
