@@ -22,7 +22,8 @@ class Table:
 
     def _repr_markdown_(self) -> str:
         columns = list(self.rows[0])
-        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        header = (str(c).replace("|", "\\|") for c in columns)  # |h| is not a cell edge
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(columns)]
         for row in self.rows:
             cells = (self._cell(c, row.get(c)).replace("|", "\\|") for c in columns)
             lines.append("| " + " | ".join(cells) + " |")

@@ -25,6 +25,9 @@ mixture of experts (MoE)
 
 top-k, top-p
   Two ways to cut the tail of a distribution.
+
+roofline
+  Attainable FLOP/s against arithmetic intensity.
 ```
 """
 
@@ -34,7 +37,7 @@ The KV cache grows with every token. A second mention of the KV cache is not lin
 Code such as `KV cache` is never linked, nor a heading.
 
 A mixture of experts is cheaper per token; an MoE layer too (one term, linked once).
-Top-p sampling keeps the nucleus.
+Top-p sampling keeps the nucleus. The *roofline* model is introduced in italics.
 
 ```{exercise} First
 :label: ex-first
@@ -108,7 +111,7 @@ def test_exercises_are_numbered_within_their_chapter(built):
 def test_the_first_use_of_each_term_links_to_the_glossary(built):
     links = re.findall(r'href="\.\./book/glossary\.html#(term-[^"]+)"', _page(built))
     assert sorted(links) == sorted(["term-KV-cache", "term-mixture-of-experts-MoE",
-                                    "term-top-k-top-p"])  # fmt: skip
+                                    "term-top-k-top-p", "term-roofline"])  # fmt: skip
 
 
 def test_code_and_headings_are_not_linked(built):
@@ -140,6 +143,7 @@ def test_aliases_split_names_and_abbreviations():
         "MoE": "mixture of experts (MoE)",
         "top-k": "top-k, top-p",
         "top-p": "top-k, top-p",
+        "roofline": "roofline",
     }
 
 

@@ -200,6 +200,8 @@ def test_table_cells_read_as_words_and_numbers():
         [{"ok": True, "not": False, "count": 1234, "text": "a|b", "none": None}]
     )._repr_markdown_()
     assert shown.splitlines()[-1] == "| yes | no | 1,234 | a\\|b | – |"
+    header = llmviz.table([{"max |h|": 1}])._repr_markdown_().splitlines()[0]
+    assert header == "| max \\|h\\| |"  # a pipe in a column name is escaped too
     with pytest.raises(ValueError, match="rows must be a non-empty list of dicts"):
         llmviz.table([])
 

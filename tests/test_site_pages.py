@@ -216,7 +216,10 @@ def test_glossary_terms_used_in_the_prose_link_to_the_glossary(page_path):
         a["href"].split("#", 1)[1]
         for a in article.select('a[href*="glossary.html#term-"]')
     }
-    skipped = "code, .cell_output, pre, .math, h1, h2, h3, h4, aside, .footnote"
+    skipped = (  # exercise titles too: the extension skips every title
+        "code, .cell_output, pre, .math, h1, h2, h3, h4, aside, .footnote,"
+        " .admonition-title"
+    )
     for element in article.select(skipped):  # as the extension skips them
         element.decompose()
     prose = " ".join(p.get_text(" ") for p in article.select("p"))

@@ -66,6 +66,15 @@ def _in_prose(node: nodes.Node) -> bool:
     return True
 
 
+def _in_paragraph(text: nodes.Text) -> bool:
+    """Text of a paragraph, or of an emphasis or bold phrase in one (a term is often
+    introduced in italics)."""
+    parent = text.parent
+    if isinstance(parent, (nodes.emphasis, nodes.strong)):
+        parent = parent.parent
+    return isinstance(parent, nodes.paragraph)
+
+
 def link_glossary_terms(app: Sphinx, doctree: nodes.document) -> None:
     docname = app.env.docname
     if docname == GLOSSARY_DOC or docname not in app.env.found_docs:
@@ -74,7 +83,7 @@ def link_glossary_terms(app: Sphinx, doctree: nodes.document) -> None:
     patterns = {alias: _pattern(alias) for alias in aliases}
     linked: set[str] = set()
     for text in list(doctree.findall(nodes.Text)):
-        if not isinstance(text.parent, nodes.paragraph) or not _in_prose(text):
+        if not _in_paragraph(text) or not _in_prose(text):
             continue
         _link_first_uses(text, docname, aliases, patterns, linked)
 
