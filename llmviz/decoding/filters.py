@@ -132,7 +132,8 @@ def _min_p(logits: Tensor, min_p: float, keep: int, filter_value: float) -> Tens
     keep = min(keep, logits.shape[-1])
     probs = torch.softmax(logits, dim=-1)  # (B, V)
     remove = probs < min_p * probs.amax(dim=-1, keepdim=True)
-    remove.scatter_(-1, torch.topk(probs, keep, dim=-1).indices, False)
+    if keep > 1:  # the top token passes anyway: p_max >= min_p * p_max, as min_p <= 1
+        remove.scatter_(-1, torch.topk(probs, keep, dim=-1).indices, False)
     return logits.masked_fill(remove, filter_value)
 
 
