@@ -54,6 +54,7 @@ from llmviz.attention.sdpa import (
     scaled_dot_product_attention,
 )
 from llmviz.attention.single_head import SingleHeadAttention
+from llmviz.attention.static_cache import StaticKVCache, static_attention
 
 __all__ = [
     "GALLERY",
@@ -65,6 +66,7 @@ __all__ = [
     "KVCache",
     "MultiHeadLatentAttention",
     "SingleHeadAttention",
+    "StaticKVCache",
     "attainable",
     "attention_core",
     "attention_cost",
@@ -100,5 +102,6 @@ __all__ = [
     "serve_in_lockstep",
     "softmax_entropy",
     "softmax_jacobian",
+    "static_attention",
     "time_layers",
 ]

@@ -23,9 +23,10 @@ import torch
 from torch import Tensor, nn
 
 from llmviz._checks import check_bool, check_int, checked_by_caller
-from llmviz._tensor_checks import check_tensor
+from llmviz._tensor_checks import check_choice, check_tensor
 from llmviz.attention.heads import GroupedQueryAttention
 from llmviz.attention.kv_cache import KVCache
+from llmviz.attention.static_cache import StaticKVCache, static_attention
 from llmviz.layers import RMSNorm, SwiGLU
 from llmviz.models.config import POSITION_EMBEDDINGS, TinyGPTConfig
 from llmviz.moe.layer import SparseMoeBlock
@@ -34,6 +35,9 @@ from llmviz.positions.rope_scaling import rope_parameters
 
 __all__ = ["POSITION_EMBEDDINGS", "TinyGPT", "TinyGPTConfig"]
 MAX_NEW_TOKENS = 1_000_000  # generate's bound: more would run for days on a CPU
+CACHES = ("dynamic", "static")  # generate's cache_implementation, as in HF's generate
+SMALL_HIDDEN = 1024  # up to this hidden_size, a cached decoding step runs on one thread
+MAX_THREADS = 1024
 
 
 class DecoderLayer(nn.Module):
@@ -223,15 +227,66 @@ class TinyGPT(nn.Module):
         logits = self.lm_head(self.norm(x))  # (B, T, vocab)
         return (logits, attentions) if output_attentions else logits
 
+    def _static_forward(
+        self, input_ids: Tensor, cache: KVCache, positions: Tensor
+    ) -> Tensor:
+        """``_forward`` for the decoding loop's fast path: the same layers, with
+        ``static_attention`` on a ``StaticKVCache``; the same logits, bit for bit."""
+        x = self.embed_tokens(input_ids)  # (B, T, hidden)
+        if self.config.position_embedding == "learned":
+            x, cos_sin = x + self._learned_positions(positions), None
+        else:
+            cos_sin = self._rotary(positions)
+        with checked_by_caller():
+            for layer in self.layers:
+                x = x + static_attention(
+                    layer.self_attn, layer.input_layernorm(x), cos_sin, cache
+                )
+                mixed = layer.mlp(layer.post_attention_layernorm(x))
+                if isinstance(mixed, tuple):
+                    mixed, layer.router_logits = mixed
+                x = x + mixed
+        return self.lm_head(self.norm(x))
+
     @torch.no_grad()
     def generate(
-        self, input_ids: Tensor, max_new_tokens: int, use_cache: bool = True
+        self,
+        input_ids: Tensor,
+        max_new_tokens: int,
+        use_cache: bool = True,
+        cache_implementation: str = "dynamic",
+        threads: int | None = None,
     ) -> Tensor:
         """Greedy decoding: append the most likely next token, ``max_new_tokens``
-        times. With ``use_cache``, each step runs only the newest token."""
+        times. With ``use_cache``, each step runs only the newest token.
+
+        ``cache_implementation`` "dynamic" is chapter 3's ``KVCache``, which grows by
+        concatenation; "static" preallocates a ``StaticKVCache`` for the whole output
+        and reads shared KV heads without copying them: the same tokens, faster.
+        ``threads`` sets torch's threads for the loop (the caller's are restored
+        after); None chooses: one when each step's products are small (a cached step
+        of a model of hidden_size <= 1024), where a second thread only waits."""
         self._check_ids(input_ids)
         check_int("max_new_tokens", max_new_tokens, minimum=0, maximum=MAX_NEW_TOKENS)
         check_bool("use_cache", use_cache)
+        check_choice("cache_implementation", cache_implementation, CACHES)
+        if threads is not None:
+            check_int("threads", threads, minimum=1, maximum=MAX_THREADS)
+        elif use_cache and self.config.hidden_size <= SMALL_HIDDEN:
+            threads = 1
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads or before)
+        try:
+            if use_cache and cache_implementation == "static":
+                return self._generate_static(input_ids, max_new_tokens)
+            return self._generate(input_ids, max_new_tokens, use_cache)
+        finally:
+            torch.set_num_threads(before)
+
+    def _generate(
+        self, input_ids: Tensor, max_new_tokens: int, use_cache: bool
+    ) -> Tensor:
+        """The loop chapter 3 teaches, with a ``KVCache`` or none."""
         cache = KVCache() if use_cache else None
         ids, step_input = input_ids, input_ids
         for _ in range(max_new_tokens):  # argmax ids are in the vocabulary: no checks
@@ -239,4 +294,23 @@ class TinyGPT(nn.Module):
             next_id = logits[:, -1].argmax(dim=-1, keepdim=True)  # (B, 1)
             ids = torch.cat([ids, next_id], dim=1)
             step_input = next_id if use_cache else ids
+        return ids
+
+    def _generate_static(self, input_ids: Tensor, max_new_tokens: int) -> Tensor:
+        """The fast loop: a ``StaticKVCache``, and the ids written in place too."""
+        batch, prompt_len = input_ids.shape
+        total = prompt_len + max_new_tokens
+        ids = input_ids.new_empty(batch, total)
+        ids[:, :prompt_len] = input_ids
+        if not max_new_tokens:
+            return ids
+        cache = StaticKVCache(total - 1)  # the last token is never run
+        positions = torch.arange(total)
+        start, end = 0, prompt_len
+        for _ in range(max_new_tokens):
+            logits = self._static_forward(
+                ids[:, start:end], cache, positions[start:end]
+            )
+            ids[:, end : end + 1] = logits[:, -1].argmax(dim=-1, keepdim=True)
+            start, end = end, end + 1
         return ids
