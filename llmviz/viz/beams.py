@@ -12,11 +12,14 @@ label is, so that on a phone no line strikes a label through.
 
 from __future__ import annotations
 
+import copy
+import functools
 import html
 import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 
 from llmviz._checks import check_callable, check_int
@@ -152,6 +155,33 @@ def _meets(box: tuple, start: tuple, end: tuple) -> bool:
     return low <= high
 
 
+def _meets_many(boxes: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """``_meets`` for every box (P, 4) against every edge (N, 4: x0, y0, x1, y1) at
+    once: (P, N) bools, the same float arithmetic, so the same answers.
+
+    >>> box = np.array([[0.0, 2.0, 0.0, 2.0]])
+    >>> _meets_many(box, np.array([[1.0, -1.0, 1.0, 3.0], [3.0, 0.0, 4.0, 5.0]]))
+    array([[ True, False]])
+    """
+    x0, y0, x1, y1 = (column[None, :] for column in edges.T)  # each (1, N)
+    left, right, top, bottom = (column[:, None] for column in boxes.T)  # each (P, 1)
+    low = np.zeros((len(boxes), len(edges)))
+    high = np.ones_like(low)
+    clear = np.zeros(low.shape, bool)  # parallel to a side, and outside it
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for p, q in (  # p (1, N), q (P, N)
+            (x0 - x1, x0 - left),
+            (x1 - x0, right - x0),
+            (y0 - y1, y0 - top),
+            (y1 - y0, bottom - y0),
+        ):
+            clear |= (p == 0) & (q < 0)
+            ratio = q / p
+            low = np.where(p < 0, np.maximum(low, ratio), low)
+            high = np.where(p > 0, np.minimum(high, ratio), high)
+    return ~clear & (low <= high)
+
+
 def _overlap(a: tuple, b: tuple) -> bool:
     return a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]
 
@@ -202,22 +232,28 @@ def _positions(drawn: list[tuple], scales: tuple, border: tuple) -> dict:
     half = _MARKER / 2 + 1
     for x, y, _, (x0, y0), _, _ in drawn:
         mark = (x * sx - half, x * sx + half, y * sy - half, y * sy + half)
-        edge = ((x0 * sx, y0 * sy), (x * sx, (y - _stop(sy)) * sy))
+        edge = (x0 * sx, y0 * sy, x * sx, (y - _stop(sy)) * sy)
         for step in (y - 1, y, y + 1):
             near.setdefault(step, ([], []))[1].append(mark)
         for step in (y - 1, y) if y else ():  # an edge runs from step y - 1 to y
             near[step][0].append(edge)
+    near = {
+        step: (np.array(edges, float).reshape(-1, 4), np.array(marks, float))
+        for step, (edges, marks) in near.items()
+    }
 
-    def hits(box: tuple, y: int) -> int:
+    def hits(boxes: list[tuple], y: int) -> list[int]:
+        """How many things each box of step ``y`` meets (the border counts as one),
+        ``_meets`` and ``_overlap`` over numpy arrays: a redraw's hot loop."""
         edges, marks = near[y]
-        inside = (
-            left <= box[0] and box[1] <= right and top <= box[2] and box[3] <= bottom
-        )
-        return (
-            (not inside)
-            + sum(_meets(box, *edge) for edge in edges)
-            + sum(_overlap(box, mark) for mark in marks)
-        )
+        array = np.array(boxes, float)  # (P, 4)
+        lo, hi, up, down = array.T  # each box: left, right, top, bottom
+        inside = (left <= lo) & (hi <= right) & (top <= up) & (down <= bottom)
+        m = marks.T[:, None, :]  # each (1, M): a mark's left, right, top, bottom
+        overlaps = (lo[:, None] < m[1]) & (m[0] < hi[:, None])
+        overlaps &= (up[:, None] < m[3]) & (m[2] < down[:, None])
+        count = (~inside) + _meets_many(array, edges).sum(1) + overlaps.sum(1)
+        return count.tolist()
 
     rows: dict[int, list] = {}  # step: its labelled nodes
     for x, y, status, _, text, _ in drawn:
@@ -225,13 +261,18 @@ def _positions(drawn: list[tuple], scales: tuple, border: tuple) -> dict:
             rows.setdefault(y, []).append((x, y, text))
     placed, found = [], {}
     for row in rows.values():
+        boxes = [  # every position of every node of the row, node by node
+            _label_box(position, x * sx, y * sy, text)
+            for x, y, text in row
+            for position in POSITIONS
+        ]
+        counts = hits(boxes, row[0][1])  # one numpy pass for the row
         options = []  # per node: (hits, position, box), the clear ones in order
-        for x, y, text in row:
-            scored = [
-                (hits(box, y), position, box)
-                for position in POSITIONS
-                for box in [_label_box(position, x * sx, y * sy, text)]
-            ]
+        for start in range(0, len(boxes), len(POSITIONS)):
+            end = start + len(POSITIONS)
+            scored = list(
+                zip(counts[start:end], POSITIONS, boxes[start:end], strict=True)
+            )
             clear = [option for option in scored if not option[0]]
             options.append(clear or [min(scored, key=lambda option: option[0])])
         chosen = _search(options, placed, [10_000]) or [node[0] for node in options]
@@ -353,7 +394,7 @@ def beam_tree_figure(
                 name=status,
             )
         )
-    return _tree_layout(go.Figure(data=traces), tree, title)
+    return go.Figure(data=traces, layout=_tree_layout(tree, title))
 
 
 def _height(tree: list[list[dict]]) -> int:
@@ -366,29 +407,64 @@ def _border(tree: list[list[dict]]) -> tuple[float, float, float, float]:
     return (-0.6, widest - 0.4, -0.6, len(tree) + 0.6)
 
 
-def _tree_layout(
-    fig: go.Figure, tree: list[list[dict]], title: str | None
-) -> go.Figure:
-    """Axes for the whole tree (rank across, step down) and room for every row."""
+def _tree_layout(tree: list[list[dict]], title: str | None) -> dict:
+    """The layout, as a dict for ``go.Figure``: axes for the whole tree (rank across,
+    step down), room for every row, and the book's style over them.
+
+    Plotly validates a layout given to ``go.Figure`` once, but each ``update_layout``
+    anew, at about a millisecond a call: built as a dict, a redraw saves most of that.
+    """
     left, right, top, bottom = _border(tree)
     widest = max((len(candidates) for candidates in tree), default=1)
-    fig.update_layout(
+    layout = dict(
         xaxis=dict(
-            title="candidates of the step, best first",
+            title=dict(text="candidates of the step, best first"),
             range=[left, right],
             tickvals=list(range(widest)),
             ticktext=[str(rank) for rank in range(1, widest + 1)],
             zeroline=False,
         ),
         yaxis=dict(
-            title="step",
+            title=dict(text="step"),
             dtick=1,
             range=[bottom, top],  # step 0, the prompt, on top
             zeroline=False,
         ),
     )
-    style(fig, title, height=_height(tree), top=100)
-    fig.update_xaxes(showgrid=False)  # a column's grid line would cross its labels
-    fig.layout.margin.r = 10  # the labels' room on a phone: nothing is at the right
-    legend = dict(orientation="h", x=0.5, xanchor="center", y=1.0, yanchor="bottom")
-    return fig.update_layout(legend=legend)  # above the plot: all its width for nodes
+    _merge(layout, copy.deepcopy(_styled(title, _height(tree))))
+    return _merge(
+        layout,
+        dict(
+            xaxis=dict(showgrid=False),  # a column's grid line would cross its labels
+            margin=dict(r=10),  # the labels' room on a phone: nothing is at the right
+            # above the plot: all its width for nodes
+            legend=dict(
+                orientation="h", x=0.5, xanchor="center", y=1.0, yanchor="bottom"
+            ),
+        ),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _styled(title: str | None, height: int) -> dict:
+    """``style``'s layout for a tree's figure, as a dict (made once per title and
+    height: a redraw of the same tree size reuses it; copy it before changing it),
+    less the default template, which ``go.Figure`` adds itself when it writes JSON."""
+    layout = style(go.Figure(), title, height=height, top=100).layout.to_plotly_json()
+    layout.pop("template", None)
+    return layout
+
+
+def _merge(base: dict, update: dict) -> dict:
+    """``update`` merged into ``base`` in place, dict into dict, as ``update_layout``
+    merges: a value that is not a dict replaces the one before.
+
+    >>> _merge({"a": {"b": 1, "c": 2}, "d": [1]}, {"a": {"c": 3}, "d": [2]})
+    {'a': {'b': 1, 'c': 3}, 'd': [2]}
+    """
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+    return base
