@@ -11,11 +11,9 @@ from hypothesis import strategies as st
 from tokenizers import Regex, Tokenizer, models, pre_tokenizers, trainers
 
 from llmviz import data
-from llmviz.tokenization.bpe_fast import (
-    ASCII_TWINS,
-    _raw_chunk_counts,
-    train_bpe_fast,
-)
+from llmviz.tokenization.base import corpus_lines
+from llmviz.tokenization.bpe_fast import train_bpe_fast
+from llmviz.tokenization.bpe_fast_chunks import LINE_TWINS, raw_chunk_counts
 from llmviz.tokenization.bpe_train import chunk_counts, train_bpe, train_bpe_recount
 from llmviz.tokenization.pretokenize import GPT2_PATTERN
 
@@ -40,31 +38,57 @@ def hf_merges(lines, vocab_size, byte_level=True, min_frequency=0, specials=()):
     return [tuple(m) for m in json.loads(tok.to_str())["model"]["merges"]]
 
 
+def per_line(text):
+    """GPT-2's pattern on each line alone, as HF reads a corpus."""
+    gpt2 = regex.compile(GPT2_PATTERN)
+    lines = regex.split("(?<=\n)", text)  # cut after each "\n", as HF reads a file
+    return [chunk for line in lines for chunk in gpt2.findall(line)]
+
+
+def twins_agree(text):
+    ascii_twin, unicode_twin = LINE_TWINS[GPT2_PATTERN]
+    expected = per_line(text)
+    assert unicode_twin.findall(text) == expected, repr(text)
+    if text.isascii():
+        assert ascii_twin.findall(text) == expected, repr(text)
+
+
 # Every character class of the pattern, and the ASCII characters regex's \s skips.
 SAMPLE = "aZs'tlrevmd09 \t\n\r\x0b\x0c\x1c\x1f\x00\x7f!_-"
 
 
-def test_the_ascii_twin_cuts_every_short_ascii_string_as_gpt2s_pattern():
-    gpt2, twin = regex.compile(GPT2_PATTERN), ASCII_TWINS[GPT2_PATTERN]
+def test_the_line_twins_cut_joined_lines_as_gpt2s_pattern_cuts_each_line():
     ascii_chars = [chr(i) for i in range(128)]
-    texts = ["".join(p) for p in itertools.product(ascii_chars, repeat=2)]
-    texts += ["".join(p) for p in itertools.product(SAMPLE, repeat=3)]
-    for text in texts:
-        assert twin.findall(text) == gpt2.findall(text), repr(text)
+    for length, alphabet in ((1, ascii_chars), (2, ascii_chars), (3, SAMPLE)):
+        for chars in itertools.product(alphabet, repeat=length):
+            twins_agree("".join(chars))
+    for chars in itertools.product(" \n\ta'!", repeat=5):
+        twins_agree("".join(chars))
 
 
-@settings(max_examples=300, deadline=None)
+UNICODE = st.sampled_from(list("aZé中1²½'s!_ \t\n\r\x0b\x0c\x1c\x85\xa0\u2028\u3000🙂"))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(UNICODE, max_size=30).map("".join))
+def test_the_line_twins_equal_gpt2s_pattern_on_any_text(text):
+    twins_agree(text)
+
+
+@settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
-def test_the_ascii_twin_equals_gpt2s_pattern_on_any_ascii_text(text):
-    twin = ASCII_TWINS[GPT2_PATTERN]
-    assert twin.findall(text) == regex.compile(GPT2_PATTERN).findall(text)
+def test_the_ascii_line_twin_equals_gpt2s_pattern_on_any_ascii_text(text):
+    twins_agree(text)
 
 
 @pytest.mark.parametrize("specials", [(), ("<s>", "Ġt")])
 def test_raw_chunk_counts_equal_the_readable_chunk_counts(specials):
-    text = data.multilingual().text + data.stdlib_code(50_000).text
-    expected = chunk_counts(text, byte_level=False, special_tokens=specials)
-    assert _raw_chunk_counts(text, GPT2_PATTERN, specials) == expected
+    text = data.multilingual().text + data.stdlib_code(50_000).text + "\n\n  end  "
+    for corpus in (text, corpus_lines(text), ["a \n b\n", "x  \n  \n"]):
+        expected = chunk_counts(corpus, byte_level=False, special_tokens=specials)
+        assert raw_chunk_counts(corpus, GPT2_PATTERN, specials) == expected
+    other = r"\w+|\s+|[^\w\s]+"
+    assert raw_chunk_counts(text, other) == chunk_counts(text, other, False)
 
 
 CASES = [

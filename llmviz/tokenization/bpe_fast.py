@@ -11,68 +11,29 @@ what it computes:
   rule (the smallest ``(left_id, right_id)`` wins) is unchanged;
 * the heap is lazy both ways: a pair whose count fell is pushed again only when its
   stale entry reaches the top, so a merge pushes only the pairs it created;
-* an ASCII line is cut by the standard library's ``re`` with an ASCII twin of GPT-2's
-  pattern (equal on every ASCII character, ``tests/test_bpe_fast.py``), about 1.8x
-  faster than the ``regex`` module that the other lines need for ``\\p{L}``.
+* the corpus's chunks are counted with fewer, larger regular-expression calls
+  (``bpe_fast_chunks``).
 """
 
 from __future__ import annotations
 
 import heapq
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from llmviz._checks import check_int
-from llmviz.tokenization._bpe_checks import check_pattern
-from llmviz.tokenization.base import corpus_lines
 from llmviz.tokenization.bpe import BPE
+from llmviz.tokenization.bpe_fast_chunks import raw_chunk_counts
 from llmviz.tokenization.bpe_train import (
     _add_merge,
     _alphabet,
     _result,
     _specials,
-    chunk_counts,
     train_bpe,
 )
-from llmviz.tokenization.pretokenize import GPT2_PATTERN, _compiled, bytes_to_unicode
+from llmviz.tokenization.pretokenize import GPT2_PATTERN, bytes_to_unicode
 
-_SPACE = r"\t\n\x0b\x0c\r "  # what regex's \s matches among ASCII characters
-ASCII_TWINS = {
-    GPT2_PATTERN: re.compile(
-        rf"""'s|'t|'re|'ve|'m|'ll|'d| ?[A-Za-z]+| ?[0-9]+| ?[^{_SPACE}A-Za-z0-9]+"""
-        rf"""|[{_SPACE}]+(?![^{_SPACE}])|[{_SPACE}]+"""
-    )
-}
 _LAST_ID = 0x10FFFF  # the largest code point, so the largest id a chunk string holds
-
-
-def _raw_chunk_counts(
-    corpus: str | Iterable[str], pattern: str, special_tokens: Iterable[str] = ()
-) -> Counter[str]:
-    """``chunk_counts`` before the byte alphabet: each chunk as the corpus writes it.
-
-    >>> _raw_chunk_counts("a cat\\na cat", GPT2_PATTERN)
-    Counter({'a': 2, ' cat': 2, '\\n': 1})
-    """
-    special_tokens = list(special_tokens)
-    if special_tokens:
-        return chunk_counts(corpus, pattern, False, special_tokens)
-    find_all = _compiled(check_pattern(pattern)).findall
-    lines = Counter(corpus_lines(corpus))
-    twin = ASCII_TWINS.get(pattern)
-    find_ascii = find_all if twin is None else twin.findall
-    counts: Counter[str] = Counter()
-    for line, repeats in lines.items():
-        if not line:
-            continue
-        chunks = find_ascii(line) if line.isascii() else find_all(line)
-        if repeats == 1:
-            counts.update(chunks)
-        else:
-            for chunk in chunks:
-                counts[chunk] += repeats
-    return counts
 
 
 def _words(counts: Counter[str], byte_level: bool, ids: dict[str, int]) -> list[str]:
@@ -200,7 +161,7 @@ def train_bpe_fast(
             special_tokens=specials,
             unk_token=unk_token,
         )
-    counts = _raw_chunk_counts(corpus, pattern, specials)
+    counts = raw_chunk_counts(corpus, pattern, specials)
     tokens = list(dict.fromkeys(specials))
     tokens += [c for c in _alphabet(counts, byte_level) if c not in tokens]
     if vocab_size < len(tokens):
