@@ -3,6 +3,7 @@ chapter shows, the textbook recount and Hugging Face ``tokenizers``: identical m
 
 import itertools
 import json
+import os
 
 import pytest
 import regex
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from tokenizers import Regex, Tokenizer, models, pre_tokenizers, trainers
 
 from llmviz import data
+from llmviz.tokenization import bpe_fast_chunks
 from llmviz.tokenization.base import corpus_lines
 from llmviz.tokenization.bpe_fast import train_bpe_fast
 from llmviz.tokenization.bpe_fast_chunks import LINE_TWINS, raw_chunk_counts
@@ -91,6 +93,17 @@ def test_raw_chunk_counts_equal_the_readable_chunk_counts(specials):
     assert raw_chunk_counts(text, other) == chunk_counts(text, other, False)
 
 
+@pytest.mark.skipif(not bpe_fast_chunks._can_fork(), reason="one core, or not Linux")
+@pytest.mark.parametrize("child", ["counts", "dies"])
+def test_counting_on_two_cores_gives_the_same_counts(monkeypatch, child):
+    text = data.multilingual().text + data.stdlib_code(80_000).text
+    monkeypatch.setattr(bpe_fast_chunks, "PARALLEL_FROM", 0)
+    if child == "dies":  # the parent then counts the child's half itself
+        monkeypatch.setattr(bpe_fast_chunks, "_send", lambda send, jobs: os._exit(1))
+    expected = chunk_counts(text, byte_level=False)
+    assert raw_chunk_counts(text, GPT2_PATTERN) == expected
+
+
 CASES = [
     ("english", data.python_docs(60_000).text, 900, True),
     ("code", data.stdlib_code(150_000).text, 1200, True),
@@ -141,6 +154,14 @@ def test_a_merge_whose_string_is_already_a_token_reuses_its_id():
     assert len(fast.vocab) < 257 + len(fast.merges)  # the merge took the special's id
     assert fast.merges == train_bpe_recount(text, 280, special_tokens=["Ġt"]).merges
     assert fast.vocab == train_bpe(text, 280, special_tokens=["Ġt"]).vocab
+
+
+def test_ids_in_the_surrogate_range_are_symbols_like_any_other():
+    """Ids 0xD800-0xDFFF are lone surrogates as characters: fine inside a str."""
+    specials = [f"<{i}>" for i in range(0xD800)]
+    text = "low lower lowest newest\n" * 3
+    fast = train_bpe_fast(text, 0xD800 + 300, special_tokens=specials)
+    assert fast.merges == train_bpe(text, 0xD800 + 300, special_tokens=specials).merges
 
 
 def test_a_vocabulary_past_the_last_code_point_falls_back_to_the_readable_trainer():

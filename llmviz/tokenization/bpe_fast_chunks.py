@@ -16,9 +16,14 @@ against GPT-2's pattern line by line.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
+import sys
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
+from multiprocessing.connection import Connection
 
 import regex
 
@@ -44,6 +49,8 @@ LINE_TWINS = {
 """For each pattern, its line twins for ASCII text (``re``) and any text (``regex``)."""
 
 Find = Callable[[str], list[str]]
+PARALLEL_FROM = 1_000_000
+"""Distinct lines of this many characters or more are cut on two cores (Linux)."""
 
 
 def raw_chunk_counts(
@@ -63,11 +70,63 @@ def raw_chunk_counts(
         return _count_each(lines.items(), find_all, find_all)  # lines as given
     ascii_twin, unicode_twin = (twin.findall for twin in LINE_TWINS[pattern])
     once = [line for line, n in lines.items() if n == 1 and line[-1:] == "\n"]
-    counts = Counter(ascii_twin("".join(line for line in once if line.isascii())))
-    counts.update(unicode_twin("".join(line for line in once if not line.isascii())))
+    jobs = [
+        (ascii_twin, "".join(line for line in once if line.isascii())),
+        (unicode_twin, "".join(line for line in once if not line.isascii())),
+    ]
     rest = [(line, n) for line, n in lines.items() if n > 1 or line[-1:] != "\n"]
+    if sum(len(text) for _, text in jobs) < PARALLEL_FROM or not _can_fork():
+        counts = _count_jobs(jobs)
+    else:
+        counts = _count_in_two(jobs)
     counts.update(_count_each(rest, ascii_twin, unicode_twin))
     return counts
+
+
+def _count_jobs(jobs: Iterable[tuple[Find, str]]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for find, text in jobs:
+        counts.update(find(text))
+    return counts
+
+
+def _can_fork() -> bool:
+    """Whether a forked child may count beside this process: Linux, two cores free to
+    this process, and not a daemon (which may have no children)."""
+    return (
+        sys.platform == "linux"
+        and len(os.sched_getaffinity(0)) >= 2
+        and not multiprocessing.current_process().daemon
+    )
+
+
+def _count_in_two(jobs: list[tuple[Find, str]]) -> Counter[str]:
+    """``_count_jobs(jobs)``, with the first half of each text (cut after a line)
+    counted by a forked child process while this one counts the second half."""
+    cuts = [text.find("\n", len(text) // 2) + 1 or len(text) for _, text in jobs]
+    first = [(find, text[:cut]) for (find, text), cut in zip(jobs, cuts, strict=True)]
+    second = [(find, text[cut:]) for (find, text), cut in zip(jobs, cuts, strict=True)]
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    with warnings.catch_warnings():  # Python >= 3.12 warns of fork beside threads
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = context.Process(target=_send, args=(send, first), daemon=True)
+        child.start()
+    send.close()
+    try:
+        counts = _count_jobs(second)
+        counts.update(receive.recv())
+    except EOFError:  # the child died before it sent: count its half here
+        counts.update(_count_jobs(first))
+    finally:
+        receive.close()
+        child.join()
+    return counts
+
+
+def _send(send: Connection, jobs: list[tuple[Find, str]]) -> None:
+    send.send(_count_jobs(jobs))
+    send.close()
 
 
 def _count_each(
