@@ -154,7 +154,11 @@ def train_bpe_fast(
     special_tokens: Iterable[str] = (),
     unk_token: str | None = None,
 ) -> BPE:
-    """``train_bpe``'s merges, learned faster; the same parameters and errors.
+    """Byte-pair encoding [sennrich2016bpe] as ``train_bpe`` learns it, faster: the
+    same parameters, errors and merges (HF ``tokenizers``' on the same lines).
+
+    On Linux with two free cores, a corpus of a million characters or more is cut
+    into chunks by two processes (``bpe_fast_chunks``).
 
     >>> train_bpe_fast("low lower lowest", 260).merges
     [('l', 'o'), ('lo', 'w'), ('Ġ', 'low'), ('Ġlow', 'e')]
@@ -173,7 +177,8 @@ def train_bpe_fast(
         )
     counts = raw_chunk_counts(corpus, pattern, specials)
     tokens = list(dict.fromkeys(specials))
-    tokens += [c for c in _alphabet(counts, byte_level) if c not in tokens]
+    taken = set(tokens)
+    tokens += [c for c in _alphabet(counts, byte_level) if c not in taken]
     if vocab_size < len(tokens):
         raise ValueError(
             f"vocab_size must be at least {len(tokens)} (the special tokens and the "
