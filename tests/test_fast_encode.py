@@ -134,3 +134,20 @@ def test_refuses_what_it_cannot_encode():
         merge_by_rank([1, 2], {(1, 2): 3})
     with pytest.raises(TypeError, match="symbols must be a list of int ids"):
         merge_by_rank((1, 2), {})
+
+
+def test_contractions_in_every_case_variant():
+    """cl100k's case-insensitive contractions: each letter's variants, as ``regex``
+    folds them (``ſ`` is an ``s``), in every combination of two letters."""
+    findall, expected = (
+        fast_encode._re_splitter(CL100K_PATTERN),
+        regex.compile(CL100K_PATTERN),
+    )
+    if findall is None:
+        pytest.skip("this Python's re has no possessive quantifiers")
+    variants = [
+        c for c in map(chr, range(0x10000)) if regex.match("(?i:[sdmtlver])", c)
+    ]
+    assert "ſ" in variants
+    text = " ".join(f"'{a}{b}x" for a in variants for b in variants)
+    assert findall(text) == expected.findall(text)

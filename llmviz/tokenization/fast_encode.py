@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import sys
+from functools import cache
 from heapq import heapify, heappop, heappush
 from itertools import chain, pairwise, repeat
 from typing import Any
@@ -56,6 +57,7 @@ def _bmp_class(prop: str) -> str:
     return "".join(f"\\u{a:04x}-\\u{b - 1:04x}" for a, b in runs)
 
 
+@cache
 def _re_splitter(pattern: str) -> Any:
     """``re``'s findall for ``pattern``, equal to ``regex``'s on text within the
     BMP; None for another pattern, or a Python whose ``re`` lacks ``++``."""
@@ -87,6 +89,8 @@ def merge_by_rank(symbols: list[int], ranks: Ranks) -> list[int]:
             f"ranks must be a dict pair -> (rank, id), ints >= 0, got {ranks!r:.60}"
         )
     keys, size = _keys(ranks)
+    if max(keys.values(), default=0) >= _NONE:
+        raise ValueError(f"ranks must hold ranks below {_NONE // size}, got larger")
     return _merge(list(symbols), keys.get, size)
 
 
@@ -272,7 +276,7 @@ class FastBPE(BPE):
         findall, slow = self._findall, _compiled(self.pattern).findall
         if findall is None:
             return slow(text)
-        if text.isascii() or not _BEYOND_BMP.search(text):
+        if _within_bmp(text):
             return findall(text)
         chunks, done = [], 0
         for found in _BEYOND_BMP.finditer(text):
@@ -282,6 +286,13 @@ class FastBPE(BPE):
                 chunks += slow(text[start:end])
                 done = end
         return chunks + findall(text[done:])
+
+
+def _within_bmp(text: str) -> bool:
+    """No character beyond U+FFFF: those take two UTF-16 units (fast to check)."""
+    if text.isascii():
+        return True
+    return len(text.encode("utf-16-le", "surrogatepass")) == 2 * len(text)
 
 
 def _part_around(text: str, position: int, done: int) -> tuple[int, int]:
