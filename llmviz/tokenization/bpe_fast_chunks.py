@@ -21,7 +21,7 @@ import os
 import re
 import sys
 import warnings
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection
 
@@ -66,21 +66,33 @@ def raw_chunk_counts(
         return chunk_counts(corpus, pattern, False, special_tokens)
     find_all = _compiled(check_pattern(pattern)).findall
     lines = Counter(corpus_lines(corpus))
-    if pattern not in LINE_TWINS or any("\n" in line[:-1] for line in lines):
-        return _count_each(lines.items(), find_all, find_all)  # lines as given
+    inner = not isinstance(corpus, str) and any("\n" in ln[:-1] for ln in lines)
+    if pattern not in LINE_TWINS or inner:  # lines given with a "\n" inside
+        return _count_each(lines.items(), find_all, find_all)
     ascii_twin, unicode_twin = (twin.findall for twin in LINE_TWINS[pattern])
-    once = [line for line, n in lines.items() if n == 1 and line[-1:] == "\n"]
-    jobs = [
-        (ascii_twin, "".join(line for line in once if line.isascii())),
-        (unicode_twin, "".join(line for line in once if not line.isascii())),
-    ]
-    rest = [(line, n) for line, n in lines.items() if n > 1 or line[-1:] != "\n"]
+    by_count: defaultdict[int, list[str]] = defaultdict(list)  # whole lines by count
+    for line, n in lines.items():
+        if line[-1:] == "\n":
+            by_count[n].append(line)
+    jobs = _jobs(by_count.pop(1, []), ascii_twin, unicode_twin)
     if sum(len(text) for _, text in jobs) < PARALLEL_FROM or not _can_fork():
         counts = _count_jobs(jobs)
     else:
         counts = _count_in_two(jobs)
-    counts.update(_count_each(rest, ascii_twin, unicode_twin))
+    for n, group in by_count.items():
+        for chunk, k in _count_jobs(_jobs(group, ascii_twin, unicode_twin)).items():
+            counts[chunk] += n * k
+    last = [(line, n) for line, n in lines.items() if line[-1:] != "\n"]
+    counts.update(_count_each(last, ascii_twin, unicode_twin))
     return counts
+
+
+def _jobs(lines: list[str], find_ascii: Find, find_all: Find) -> list[tuple[Find, str]]:
+    """The ASCII lines joined, for ``find_ascii``, and the others, for ``find_all``."""
+    return [
+        (find_ascii, "".join(line for line in lines if line.isascii())),
+        (find_all, "".join(line for line in lines if not line.isascii())),
+    ]
 
 
 def _count_jobs(jobs: Iterable[tuple[Find, str]]) -> Counter[str]:
