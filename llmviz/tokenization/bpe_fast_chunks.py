@@ -33,7 +33,7 @@ from llmviz.tokenization.bpe_train import chunk_counts
 from llmviz.tokenization.pretokenize import GPT2_PATTERN, _compiled
 
 _S = r"\t\x0b\x0c\r "  # the ASCII characters regex's \s matches, but "\n"
-_CONTRACTIONS = "'s|'t|'re|'ve|'m|'ll|'d"
+_CONTRACTIONS = "'(?:s|t|re|ve|m|ll|d)"  # 's|'t|'re|... in one branch, tried in order
 LINE_TWINS = {
     GPT2_PATTERN: (
         re.compile(
