@@ -113,8 +113,8 @@ def static_attention(
         q, k = apply_rotary_pos_emb(q, k, *position_embeddings)
     q_len = q.shape[-2]
     k, v = cache._update(attention.layer_idx, k, v)
-    mask, is_causal = None, True
-    if k.shape[-2] != q_len:  # after cached tokens: causal is aligned to the last key
+    mask, is_causal = None, q_len > 1  # one new token sees every key: no mask
+    if is_causal and k.shape[-2] != q_len:  # after cached tokens: aligned to the end
         mask, is_causal = _causal_after_past(q_len, k.shape[-2], k.device), False
     out = F.scaled_dot_product_attention(
         q,
