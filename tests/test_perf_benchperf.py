@@ -88,3 +88,51 @@ def test_figure_equals_the_update_by_update_layout(title):
             if slow["layout"].get("title") == {}:
                 del slow["layout"]["title"]
             assert fast == slow
+
+
+def reference_grouped(x, weights, experts, expert_fn):
+    """The grouped dispatch before issue 19: a gather and an index_add_ per expert."""
+    k = experts.shape[1]
+    flat_experts = experts.reshape(-1)
+    order = flat_experts.argsort(stable=True)
+    counts = torch.bincount(flat_experts, minlength=expert_fn.down_proj.shape[0])
+    flat_weights = weights.reshape(-1, 1)
+    out = torch.zeros_like(x)
+    for e, slots in enumerate(order.split(counts.tolist())):
+        if slots.numel() == 0:
+            continue
+        tokens = slots // k
+        y = expert_fn(e, x[tokens]) * flat_weights[slots]
+        out.index_add_(0, tokens, y.to(x.dtype))
+    return out
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float64])
+@pytest.mark.parametrize(
+    ("E", "k", "T"), [(8, 2, 64), (4, 1, 5), (16, 4, 3), (3, 3, 1)]
+)
+def test_grouped_dispatch_equals_the_one_before_and_the_loop(dtype, E, k, T):
+    from llmviz.moe.layer import SparseMoeBlock, grouped_dispatch, loop_dispatch
+    from llmviz.moe.routing import route
+
+    torch.manual_seed(E * 100 + k * 10 + T)
+    block = SparseMoeBlock(16, 24, num_experts=E, num_experts_per_tok=k).to(dtype)
+    x = torch.randn(T, 16, dtype=dtype)
+    with torch.no_grad():
+        weights, experts = route(block.gate(x), k)
+        fast = grouped_dispatch(x, weights, experts, block.experts)
+        before = reference_grouped(x, weights, experts, block.experts)
+        loop = loop_dispatch(x, weights, experts, block.experts)
+    # the same sums, rounded by BLAS kernels of other shapes (and, in bfloat16, one
+    # index_add_ instead of one per expert)
+    tolerance = {torch.bfloat16: 1e-2, torch.float32: 1e-6, torch.float64: 1e-12}[dtype]
+    torch.testing.assert_close(fast, before, atol=tolerance, rtol=tolerance)
+    torch.testing.assert_close(fast, loop, atol=max(tolerance, 1e-5), rtol=tolerance)
+    x.requires_grad_(True)  # with gradients, the plain products: the same as before
+    weights, experts = route(block.gate(x), k)
+    with_grad = grouped_dispatch(x, weights, experts, block.experts)
+    with_grad.sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+    if dtype != torch.bfloat16:
+        reference = reference_grouped(x, weights, experts, block.experts)
+        assert torch.equal(with_grad.detach(), reference.detach())
