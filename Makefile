@@ -91,8 +91,12 @@ site-test: site browser
 
 test: lint unit notebooks site-test
 
+# Each benchmark judges its goals (benchmarks/goals.py) into one summary file; the last line counts them.
 bench: $(INSTALLED)
-	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@summary=$$(mktemp) && trap 'rm -f "$$summary"' EXIT && \
+	for script in benchmarks/bench_*.py; do echo "== $$script"; \
+		LLMVIZ_BENCH_SUMMARY="$$summary" $(BIN)/python $$script || exit 1; done && \
+	$(BIN)/python benchmarks/summary.py "$$summary"
 
 clean:
 	rm -rf _build _site_assets

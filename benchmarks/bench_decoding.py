@@ -23,6 +23,7 @@ import timeit
 
 import plotly.graph_objects as go
 import torch
+from goals import verdict  # benchmarks/goals.py, beside this script
 from redraw import print_redraw_times  # benchmarks/redraw.py, beside this script
 from transformers import GPT2Config, GPT2LMHeadModel, logging
 from transformers.generation import logits_process as hf
@@ -82,7 +83,8 @@ def bench_filters(quick: bool) -> None:
             f"{name:<16} {1e3 * times['ours']:>8.2f}ms {1e3 * times['HF']:>8.2f}ms "
             f"{ratio:>7.2f}  {'yes' if same else 'NO'}"
         )
-    print(f"worst ratio {worst:.2f} (goal <= 1.2x)")
+    judged = verdict("filters / HF's warpers, worst ratio", worst, 1.2, faster=False)
+    print(f"worst ratio {worst:.2f} {judged}")
 
 
 def bench_beam_search(quick: bool) -> None:
@@ -120,7 +122,8 @@ def bench_beam_search(quick: bool) -> None:
             f"same best sequence: {'yes' if same else 'NO'}"
         )
     ratio = times["ours"] / times["HF, no cache"]
-    print(f"ours / HF without cache: {ratio:.2f} (goal <= 1.5x)")
+    judged = verdict("beam search / HF without cache", ratio, 1.5, faster=False)
+    print(f"ours / HF without cache: {ratio:.2f} {judged}")
     print(f"ours / HF with its cache: {times['ours'] / times['HF, cache']:.2f}")
 
 
@@ -166,7 +169,8 @@ def bench_voting(quick: bool) -> None:
         accuracy_against_n(0.4, list(range(1, 33)), trials=100 if quick else 500)
 
     best = min(timeit.repeat(frame, number=1, repeat=3 if quick else 7))
-    print(f"\n== accuracy against N, one slider frame: {best:.2f} s (goal < 1 s)")
+    judged = verdict("accuracy against N, one slider frame", best, 1, False, " s")
+    print(f"\n== accuracy against N, one slider frame: {best:.2f} s {judged}")
 
 
 if __name__ == "__main__":

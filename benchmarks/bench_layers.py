@@ -25,6 +25,7 @@ import time
 from functools import partial
 
 import torch
+from goals import verdict  # benchmarks/goals.py, beside this script
 from transformers import LlamaConfig
 from transformers.models.llama.modeling_llama import LlamaMLP, LlamaRMSNorm
 
@@ -68,10 +69,14 @@ def bench_swiglu(name: str, hidden: int, intermediate: int, tokens: int,
 
 
 def show(title: str, times: dict[str, float]) -> None:
-    print(f"== {title} (goal: within 1.2x of HF's)")
+    """Each case's time and ratio to HF's; the goal judges ours, checks included."""
+    print(f"== {title}")
     for case, seconds in times.items():
         ratio = seconds / times["HF"]
-        print(f"  {case:>15} {seconds * 1e6:10.1f} us   {ratio:5.2f}x HF's")
+        judged = (
+            verdict(f"{title}, ours / HF", ratio, 1.2, False) if case == "ours" else ""
+        )
+        print(f"  {case:>15} {seconds * 1e6:10.1f} us   {ratio:5.2f}x HF's {judged}")
 
 
 def bench_depth_experiment(seeds: int = 2) -> None:

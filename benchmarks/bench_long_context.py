@@ -33,6 +33,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from goals import verdict  # benchmarks/goals.py, beside this script
 
 from llmviz.attention import masks
 from llmviz.long_context import chunked_linear_attention, online_softmax_attention
@@ -85,8 +86,12 @@ def bench_linear(quick: bool) -> None:
             crossover = n
         print(f"{n:>6} {1e3 * times['sdpa causal']:>10.2f}ms {1e3 * times['linear']:>8.2f}ms "
               f"{ratio:>11.2f}x")  # fmt: skip
-    print(f"crossover: n = {crossover}; speed-up at the largest n: {ratio:.2f}x")
-    print("goal: crossover at n <= 512 and >= 5x at n = 16384 (full run)")
+    at = verdict(
+        "linear attention, crossover n", crossover or float("nan"), 512, False, ""
+    )
+    speedup = verdict("linear attention / SDPA at 16384", ratio, 5, judged=not quick)
+    print(f"crossover: n = {crossover} {at}; speed-up at the largest n: {ratio:.2f}x "
+          f"{speedup}")  # fmt: skip
 
 
 def peak_mib(case: str, n: int) -> float:
@@ -119,18 +124,21 @@ def bench_tiled(quick: bool) -> None:
     )
     print(f"{'n':>6} {'sdpa':>10} {'tiled':>10} {'tiled/sdpa':>11}"
           f" {'peak MiB: sdpa':>15} {'tiled':>7} {'textbook':>9}")  # fmt: skip
+    worst = 0.0  # tiled / sdpa, the highest over n
     for n in [512, 1024] if quick else [1024, 4096, 16384]:
         q, k, v = qkv(n)
         fns = calls(("sdpa", "tiled"), q, k, v)
         times, results = interleaved_best(fns, repeats_for(n))
+        worst = max(worst, times["tiled"] / times["sdpa"])
         error = (results["tiled"] - results["sdpa"]).abs().max().item()
         peaks = {case: peak_mib(case, n) for case in ("sdpa", "tiled")}
         book = f"{peak_mib('textbook', n):>9.0f}" if n <= 4096 else f"{'skipped':>9}"
         print(f"{n:>6} {1e3 * times['sdpa']:>8.1f}ms {1e3 * times['tiled']:>8.1f}ms "
               f"{times['tiled'] / times['sdpa']:>10.2f}x {peaks['sdpa']:>15.0f} "
               f"{peaks['tiled']:>7.0f} {book}   (max error {error:.1e})")  # fmt: skip
-    print("goal: tiled within 3x of SDPA's time; its peak grows as n·tile, the textbook's "
-          "as n² (16K: 8 GiB, skipped)")  # fmt: skip
+    judged = verdict("online softmax tiles / SDPA, worst ratio", worst, 3, faster=False)
+    print(f"tiled / SDPA at worst {worst:.2f}x {judged}; the tiled peak grows as n·tile, "
+          "the textbook's as n² (16K: 8 GiB, skipped)")  # fmt: skip
 
 
 def _compiled_flex(n: int, window: int):
@@ -169,8 +177,17 @@ def bench_window(quick: bool) -> None:
     if "flex compiled" in results:  # both compute the same window: they must agree
         error = (results["flex compiled"] - results["chunked"]).abs().max().item()
         print(f"max |flex - chunked| = {error:.1e}")
-    print("goal: flex compiled >= 30% of the ideal speed-up, chunked >= 3x "
-          "(full run, n = 16384)")  # fmt: skip
+    full = not quick  # the goals are for n = 16384
+    chunked = verdict("sliding window chunked / SDPA", base / times["chunked"], 3,
+                      judged=full)  # fmt: skip
+    print(f"chunked: {base / times['chunked']:.2f}x {chunked}")
+    if "flex compiled" in times:
+        share = 100 * base / times["flex compiled"] / ideal
+        flex = verdict("sliding window flex, share of the ideal speed-up", share, 30,
+                       unit="%")  # fmt: skip
+        print(f"flex compiled: {share:.1f}% of the ideal speed-up {flex}")
+    else:
+        print(f"flex compiled: {verdict('flex', 0.0, 30, unit='%', judged=False)}")
 
 
 if __name__ == "__main__":

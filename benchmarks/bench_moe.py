@@ -24,6 +24,7 @@ import argparse
 import logging
 
 import torch
+from goals import verdict  # benchmarks/goals.py, beside this script
 
 from llmviz.layers.ffn import SwiGLU
 from llmviz.measure import interleaved_best
@@ -39,12 +40,6 @@ from llmviz.moe.params import (
 torch.set_grad_enabled(False)
 SIZES = {"hidden_size": 256, "intermediate_size": 512, "num_experts": 8}
 SIZES["num_experts_per_tok"] = 2
-
-
-def verdict(ratio: float, goal: float, judged: bool = True) -> str:
-    if not judged:
-        return f"(goal >= {goal:g}x is for the full run)"
-    return f"(goal >= {goal:g}x: {'met' if ratio >= goal else 'NOT met'})"
 
 
 def hf_twin(block: SparseMoeBlock) -> torch.nn.Module:
@@ -96,7 +91,8 @@ def bench_dispatch(tokens: int, repeats: int, quick: bool) -> None:
             f"grouped equals {name}: max error {error:.1e} ({'yes' if error < 1e-5 else 'NO'})"
         )
     speedup = times["loop"] / times["grouped"]
-    print(f"grouped vs loop: {speedup:.1f}x faster {verdict(speedup, 10.0, not quick)}")
+    judged = verdict("MoE grouped vs loop, speed-up", speedup, 10.0, judged=not quick)
+    print(f"grouped vs loop: {speedup:.1f}x faster {judged}")
     ratio = times[f"dense SwiGLU ({E * inner})"] / times["grouped"]
     print(f"grouped vs the dense equivalent: {ratio:.2f}x faster (for information)\n")
 

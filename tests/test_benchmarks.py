@@ -27,3 +27,24 @@ def test_benchmark_runs(script):
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert "goal" in run.stdout
+
+
+def test_goals_are_judged_and_summed(tmp_path, monkeypatch):
+    """benchmarks/goals.py records each judged goal; summary.py counts them."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS[0].parent))
+    import goals
+    import summary
+
+    record = tmp_path / "summary.jsonl"
+    monkeypatch.setenv(goals.SUMMARY, str(record))
+    assert goals.verdict("speed-up", 12.0, 10) == "(goal >= 10x: met)"
+    assert goals.verdict("ratio", 1.3, 1.2, faster=False) == "(goal <= 1.2x: NOT met)"
+    assert "full run" in goals.verdict("quick", 1.0, 10, judged=False)  # not counted
+    with pytest.raises(TypeError, match="value must be a real number"):
+        goals.verdict("bad", "fast", 10)
+    text = summary.summarise(record.read_text().splitlines())
+    unmet, total = text.splitlines()
+    assert unmet.startswith("NOT met: ") and unmet.endswith(
+        "ratio = 1.30x (goal <= 1.2x)"
+    )
+    assert total == "goals met: 1 / 2"
