@@ -46,7 +46,7 @@ class FusedExperts(nn.Module):
         gate, up = F.linear(x, self.gate_up_proj[expert]).chunk(2, dim=-1)  # (..., I)
         return F.linear(F.silu(gate) * up, self.down_proj[expert])  # (..., D)
 
-    def forward_into(self, expert: int, x: Tensor, out: Tensor) -> Tensor:
+    def _forward_into(self, expert: int, x: Tensor, out: Tensor) -> Tensor:
         """``forward(expert, x)`` for tokens x (n, D), written into ``out`` (n, D), for
         inference (no gradient): the gate and up projections as two matrix products
         (one of 2I columns ran slower, measured on CPU), the activation in place. The
@@ -56,7 +56,7 @@ class FusedExperts(nn.Module):
         >>> experts = FusedExperts(2, 4, 3)
         >>> x = torch.randn(5, 4)
         >>> with torch.no_grad():
-        ...     into = experts.forward_into(1, x, torch.empty(5, 4))
+        ...     into = experts._forward_into(1, x, torch.empty(5, 4))
         ...     torch.allclose(into, experts(1, x), atol=1e-6)
         True
         """
@@ -163,7 +163,7 @@ def grouped_dispatch(
 
     x (T, D); weights, experts (T, k). E matrix-matrix products instead of T·k. The
     tokens are gathered once, already in expert order, so that each expert reads and
-    writes one contiguous slice (``FusedExperts.forward_into`` without gradients), and
+    writes one contiguous slice (``FusedExperts._forward_into`` without gradients), and
     one ``index_add_`` adds every result back, in expert order for each token, as a
     loop over the experts would.
     """
@@ -181,7 +181,7 @@ def grouped_dispatch(
             if torch.is_grad_enabled():  # out= has no gradient: the plain products
                 outputs[start:end] = expert_fn(e, inputs[start:end])
             else:
-                expert_fn.forward_into(e, inputs[start:end], outputs[start:end])
+                expert_fn._forward_into(e, inputs[start:end], outputs[start:end])
             start = end
     weighted = outputs * weights.reshape(-1, 1)[order]  # (T·k, D)
     return torch.zeros_like(x).index_add_(0, tokens, weighted.to(x.dtype))
