@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 
+from goals import verdict  # benchmarks/goals.py, beside this script
 from redraw import print_redraw_times  # benchmarks/redraw.py, beside this script
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
@@ -64,11 +65,6 @@ def hf_train(lines: list[str], vocab_size: int) -> list[tuple[str, str]]:
     return [tuple(m) for m in json.loads(tok.to_str())["model"]["merges"]]
 
 
-def verdict(ratio: float, goal: float, faster: bool) -> str:
-    met = ratio >= goal if faster else ratio <= goal
-    return f"(goal {'>=' if faster else '<='} {goal:g}x: {'met' if met else 'NOT met'})"
-
-
 def bench_recount(corpus: data.Corpus, vocab_size: int) -> None:
     print(
         f"== 1. incremental trainer vs textbook recount: {corpus}, vocab {vocab_size}"
@@ -83,7 +79,7 @@ def bench_recount(corpus: data.Corpus, vocab_size: int) -> None:
     assert results["ours"].merges == results["recount"].merges
     ratio = times["recount"] / times["ours"]
     print(
-        f"recount {times['recount']:.2f} s, ours {times['ours']:.3f} s: ours is {ratio:.0f}x faster {verdict(ratio, 100, True)}"
+        f"recount {times['recount']:.2f} s, ours {times['ours']:.3f} s: ours is {ratio:.0f}x faster {verdict('BPE trainer vs textbook recount', ratio, 100)}"
     )
     print("identical merges: yes\n")
 
@@ -107,7 +103,7 @@ def bench_hf(corpus: data.Corpus, goals: dict[int, float], repeats: int) -> None
         print(
             f"vocab {vocab_size:>5}: HF {times['hf']:.2f} s, fast {times['fast']:.2f} s, "
             f"readable {times['readable']:.2f} s; fast / HF {fast:.2f} "
-            f"{verdict(fast, goal, False)}, readable / HF {readable:.2f} (no goal); "
+            f"{verdict(f'train_bpe_fast / HF, vocab {vocab_size}', fast, goal, faster=False)}, readable / HF {readable:.2f} (no goal); "
             f"identical merges: {'yes' if same else 'NO'}"
         )
     print()
@@ -147,8 +143,8 @@ def bench_encoders(texts: dict[str, str], repeats: int) -> None:
             megabytes = len(text.encode()) / 1e6
             print(
                 f"{name:<6} {label:<11} tiktoken {megabytes / best['tiktoken']:.1f} MB/s; "
-                f"warm {warm:.2f}x {verdict(warm, 1.2, False)}, cold {cold:.2f}x "
-                f"{verdict(cold, 2, False)}; readable warm {readable:.2f}x (no goal)"
+                f"warm {warm:.2f}x {verdict(f'encode / tiktoken warm, {name} {label}', warm, 1.2, faster=False)}, cold {cold:.2f}x "
+                f"{verdict(f'encode / tiktoken cold, {name} {label}', cold, 2, faster=False)}; readable warm {readable:.2f}x (no goal)"
             )
     print("(cold: only whole tokens cached; readable: apply_merges on each new chunk)")
 
