@@ -30,6 +30,8 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from goals import unmeasured, verdict  # benchmarks/goals.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 SITES = [
     Path(p)
@@ -40,6 +42,11 @@ SITES = [
 ]
 SITE = SITES[0]
 GOAL_BYTES, GOAL_SECONDS = 4_000_000, 3.0
+GOALS = [  # judged over every page of one site, for make bench's summary
+    ("largest page transfer", GOAL_BYTES / 1e6, " MB"),
+    ("slowest figure a reader looks at", GOAL_SECONDS, " s"),
+    ("pages without figures that load plotly", 0, ""),
+]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run"]
 # resolves to the time (ms since navigation) at which every figure on the page has drawn
 ALL_DRAWN = """() => [...document.querySelectorAll('.plotly-graph-div')]
@@ -174,7 +181,11 @@ def main(quick: bool, repeat: int = 1) -> None:
     missing = [site for site in SITES if not (site / "index.html").is_file()]
     if missing or executable is None:
         missing = "chromium" if executable is None else f"a built site at {missing[0]}"
-        print(f"skipped: no {missing} (`make site browser`); goal unmeasured")
+        print(f"skipped: no {missing} (`make site browser`); goals unmeasured")
+        if not quick:
+            for name, goal, unit in GOALS:
+                why = f"no {missing}"
+                print(f"{name}: {unmeasured(name, goal, why, faster=False, unit=unit)}")
         return
     from playwright.sync_api import sync_playwright
 
@@ -204,6 +215,7 @@ def main(quick: bool, repeat: int = 1) -> None:
         f"{'page':40} {'site ' if several else ''}{'MB':>6} {'goal':>5} {'paint s':>7}"
         f" {'figs':>4} {'screen s':>8} {'jump s':>6} {'goal':>5} {'all s':>5}  MB by kind"
     )
+    worst = {"bytes": 0.0, "seconds": 0.0, "plotly": 0}  # over site 0's pages
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=executable, args=CHROMIUM_ARGS
@@ -235,6 +247,10 @@ def main(quick: bool, repeat: int = 1) -> None:
                 time_ok = "ok" if slowest <= GOAL_SECONDS else "OVER"
                 if not m["figures"] and "plotly" in m["kinds"]:
                     size_ok = "PLOT"  # plotly loaded on a page without figures
+                if i == 0:
+                    worst["bytes"] = max(worst["bytes"], m["bytes"] / 1e6)
+                    worst["seconds"] = max(worst["seconds"], slowest)
+                    worst["plotly"] += size_ok == "PLOT"
                 print(
                     f"{page_path:40} {f'{i:4d} ' if several else ''}"
                     f"{m['bytes'] / 1e6:6.2f} {size_ok:>5} {m['paint']:7.2f}"
@@ -245,6 +261,12 @@ def main(quick: bool, repeat: int = 1) -> None:
     for server in servers:
         server.shutdown()
     print(_load())
+    judged = not quick and not chosen  # the goals hold for every page, not a few
+    for (name, goal, unit), key in zip(
+        GOALS, ("bytes", "seconds", "plotly"), strict=True
+    ):
+        text = verdict(name, worst[key], goal, faster=False, unit=unit, judged=judged)
+        print(f"{name} (site 0): {worst[key]:.2f}{unit} {text}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,9 @@ full run judges (``judged=False``, as in ``--quick``) says so and is not counted
     '(goal <= 50 ms: met)'
     >>> verdict("grouped vs loop", 4.0, 10, judged=False)
     '(goal >= 10x is for the full run)'
+
+A goal that could not be measured at all (no built site, say) goes through ``unmeasured``:
+the summary names it and counts it apart, neither met nor missed.
 """
 
 from __future__ import annotations
@@ -71,7 +74,29 @@ def report(
     print(f"{name}: {value:.2f}{unit} {text}")
 
 
-def _record(name: str, value: float, unit: str, goal_text: str, met: bool) -> None:
+def unmeasured(
+    name: str, goal: float, why: str, faster: bool = True, unit: str = "x"
+) -> str:
+    """Record that the goal ``name`` was not measured, and why; return the text to print.
+
+    >>> unmeasured("largest page", 4, "no built site", faster=False, unit=" MB")
+    '(goal <= 4 MB: unmeasured, no built site)'
+    """
+    if not isinstance(why, str) or not why:
+        raise ValueError(f"why must be a non-empty str, got {why!r}")
+    goal_text = f"goal {'>=' if faster else '<='} {goal:g}{unit}"
+    _record(name, math.nan, unit, goal_text, None, why)
+    return f"({goal_text}: unmeasured, {why})"
+
+
+def _record(
+    name: str,
+    value: float,
+    unit: str,
+    goal_text: str,
+    met: bool | None,
+    why: str = "",
+) -> None:
     path = os.environ.get(SUMMARY)
     if not path:
         return
@@ -79,5 +104,7 @@ def _record(name: str, value: float, unit: str, goal_text: str, met: bool) -> No
     line = dict(
         script=script, name=name, value=value, unit=unit, goal=goal_text, met=met
     )
+    if met is None:
+        line["why"] = why
     with open(path, "a", encoding="utf-8") as file:
         file.write(json.dumps(line) + "\n")

@@ -13,22 +13,36 @@ from pathlib import Path
 
 
 def summarise(lines: list[str]) -> str:
-    """The unmet goals, one a line, then "goals met: X / Y".
+    """The unmet goals, one a line, then "goals met: X / Y" (and those left unmeasured).
 
     >>> met = '{"script": "a.py", "name": "n", "value": 0.5, "unit": "x", '
     >>> met += '"goal": "goal >= 1x", "met": true}'
     >>> print(summarise([met, met.replace("true", "false"), ""]))
     NOT met: a.py: n = 0.50x (goal >= 1x)
     goals met: 1 / 2
+    >>> gone = '{"script": "s.py", "name": "m", "value": NaN, "unit": "x", '
+    >>> gone += '"goal": "goal >= 1x", "met": null, "why": "no site"}'
+    >>> print(summarise([met, gone]))
+    unmeasured: s.py: m (goal >= 1x): no site
+    goals met: 1 / 1 (1 more unmeasured)
     """
     goals = [json.loads(line) for line in lines if line.strip()]
+    judged = [g for g in goals if g["met"] is not None]
     out = [
         f"NOT met: {g['script']}: {g['name']} = {g['value']:.2f}{g.get('unit', '')} "
         f"({g['goal']})"
-        for g in goals
+        for g in judged
         if not g["met"]
     ]
-    out.append(f"goals met: {sum(g['met'] for g in goals)} / {len(goals)}")
+    out += [
+        f"unmeasured: {g['script']}: {g['name']} ({g['goal']}): {g['why']}"
+        for g in goals
+        if g["met"] is None
+    ]
+    line = f"goals met: {sum(g['met'] for g in judged)} / {len(judged)}"
+    if len(judged) < len(goals):
+        line += f" ({len(goals) - len(judged)} more unmeasured)"
+    out.append(line)
     return "\n".join(out)
 
 

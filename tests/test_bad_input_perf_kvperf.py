@@ -1,5 +1,6 @@
 """Bad input for issue 19's fast KV cache: ``StaticKVCache`` and ``static_attention``
-(llmviz.attention.static_cache) and the new keywords of ``TinyGPT.generate``: each bad
+(llmviz.attention.static_cache), ``append_seconds`` (llmviz.attention.cache_cost) and
+the new keywords of ``TinyGPT.generate``: each bad
 value of each parameter is refused with a ValueError or TypeError naming it, and a valid
 call leaves its inputs alone (tests/bad_input.py)."""
 
@@ -9,6 +10,7 @@ import torch
 
 from llmviz.attention import GroupedQueryAttention, StaticKVCache, static_attention
 from llmviz.attention._validate import MAX_SEQ_LEN
+from llmviz.attention.cache_cost import MAX_FILL, append_seconds
 from llmviz.models import TinyGPT, TinyGPTConfig
 from llmviz.models.tinygpt import MAX_THREADS
 from llmviz.positions.rope import rope_cos_sin
@@ -72,6 +74,14 @@ CASES = [
                                         ("one tensor", randn(1, 2, 4)),
                                         ("other width", (randn(1, 2, 6), randn(1, 2, 6)))),
           "cache": VALUES(("None", None), ("dict", {}))}),
+    Case("llmviz.attention.cache_cost.append_seconds", append_seconds,
+         lambda: {"fills": [2, 3], "num_kv_heads": 1, "head_dim": 2, "repeats": 1},
+         {"fills": VALUES(("None", None), ("empty", []), ("a str", "12"),
+                          ("zero", [0]), ("a float", [2.5]), ("absurd", [MAX_FILL + 1]),
+                          ("a set", {2, 3})),
+          "num_kv_heads": INT(1, 256),
+          "head_dim": INT(1, 1024),
+          "repeats": INT(1, 100)}),
     Case("llmviz.models.TinyGPT.generate (issue 19's keywords)",
          lambda input_ids, cache_implementation, threads: MODEL.generate(
              input_ids, 2, cache_implementation=cache_implementation, threads=threads),

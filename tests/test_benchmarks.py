@@ -48,3 +48,26 @@ def test_goals_are_judged_and_summed(tmp_path, monkeypatch):
         "ratio = 1.30x (goal <= 1.2x)"
     )
     assert total == "goals met: 1 / 2"
+
+
+def test_unmeasured_goals_are_counted_apart(tmp_path, monkeypatch):
+    """A goal no run could measure is named in the summary, neither met nor missed."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS[0].parent))
+    import doctest
+
+    import goals
+    import summary
+
+    for module in (goals, summary):  # their examples: make unit does not collect them
+        assert doctest.testmod(module).failed == 0
+    record = tmp_path / "summary.jsonl"
+    monkeypatch.setenv(goals.SUMMARY, str(record))
+    goals.verdict("speed-up", 12.0, 10)
+    text = goals.unmeasured("page bytes", 4, "no built site", faster=False, unit=" MB")
+    assert text == "(goal <= 4 MB: unmeasured, no built site)"
+    with pytest.raises(ValueError, match="why must be a non-empty str"):
+        goals.unmeasured("x", 1, "")
+    lines = summary.summarise(record.read_text().splitlines()).splitlines()
+    assert len(lines) == 2 and lines[0].startswith("unmeasured: ")
+    assert lines[0].endswith(": page bytes (goal <= 4 MB): no built site")
+    assert lines[1] == "goals met: 1 / 1 (1 more unmeasured)"

@@ -6,6 +6,7 @@ import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM, StaticCache
 
+from llmviz.attention.cache_cost import CACHES, append_seconds
 from llmviz.attention.heads import GroupedQueryAttention
 from llmviz.attention.kv_cache import KVCache
 from llmviz.attention.mla import MultiHeadLatentAttention
@@ -192,3 +193,17 @@ def test_a_full_static_cache_refuses_more_tokens():
     cache.update(1, torch.ones(1, 2, 0, 8), torch.ones(1, 2, 0, 8))  # none is fine
     with pytest.raises(ValueError, match="only dim -2"):  # then the shape is set
         cache.update(1, torch.ones(1, 1, 1, 8), torch.ones(1, 1, 1, 8))
+
+
+def test_append_seconds_times_each_cache_at_each_fill():
+    """One finite, positive time per cache and fill; the numbers themselves are the
+    machine's, printed by the book, never asserted."""
+    times = append_seconds([3, 5, 9], num_kv_heads=2, head_dim=4, repeats=2)
+    assert list(times) == list(CACHES)
+    for seconds in times.values():
+        assert len(seconds) == 3 and all(0 < s < 10 for s in seconds)
+
+
+def test_append_seconds_refuses_a_cache_too_big_to_allocate():
+    with pytest.raises(ValueError, match=r"max\(fills\)=65536"):
+        append_seconds([4, 65_536], num_kv_heads=8, head_dim=128)
