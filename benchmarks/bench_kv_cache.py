@@ -13,7 +13,7 @@ Random weights (seeded) and an 8-token random prompt: the speed does not depend 
 model has learnt. Each figure is the minimum over interleaved repeats, as
 ../shared/research/perf-anchors.md recommends on this box (its section 4 measured the same
 comparison on a GPT-2 of similar size: 3.6x at 256 tokens, 12.2x at 1024).
-The full run uses torch's default threads (all cores), as the other benchmarks do; within
+The full run uses torch's default threads (all cores, benchmarks/threads.py); within
 them TinyGPT.generate runs a cached step of a model this small on one thread (threads=None),
 and gives the caller's setting back. Recomputation runs on the caller's threads: on a busy
 box two threads wait on each other and it slows several times over, which flatters the
@@ -32,6 +32,7 @@ from functools import partial
 
 import torch
 from goals import verdict  # benchmarks/goals.py, beside this script
+from threads import use_threads  # benchmarks/threads.py
 from transformers import DynamicCache, LlamaConfig, LlamaForCausalLM
 
 from llmviz.attention.heads import GroupedQueryAttention
@@ -309,8 +310,7 @@ def main() -> None:
         help="torch threads (default: torch's, all cores; 1 with --quick)",
     )
     args = parser.parse_args()
-    if args.threads or args.quick:
-        torch.set_num_threads(args.threads or 1)
+    use_threads(args.threads, args.quick)
     quick = args.quick
     if quick:
         bench_cache_vs_recompute({32: 3.0, 128: 10.0}, rounds=1, quick=True)

@@ -12,8 +12,8 @@
    and against reading that log, which is what the chapter does.
 
 Shapes: TinyGPT's (hidden 128, intermediate 384, 256 tokens) and a 4096-wide one
-(intermediate 11008, Llama 2 7B's, 64 tokens). float32, no grad, one thread by default
-(a shared 2-core machine); times are the minimum over interleaved repeats
+(intermediate 11008, Llama 2 7B's, 64 tokens). float32, no grad, with the threads
+a reader's machine would use (benchmarks/threads.py); times are the minimum over interleaved repeats
 (llmviz.measure.interleaved_best). --quick (the test suite) uses TinyGPT's shape only.
 Usage: python benchmarks/bench_layers.py [--quick] [--threads N]
 """
@@ -26,6 +26,7 @@ from functools import partial
 
 import torch
 from goals import verdict  # benchmarks/goals.py, beside this script
+from threads import use_threads  # benchmarks/threads.py
 from transformers import LlamaConfig
 from transformers.models.llama.modeling_llama import LlamaMLP, LlamaRMSNorm
 
@@ -110,9 +111,9 @@ def bench_depth_experiment(seeds: int = 2) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, help="torch threads (threads.py)")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    use_threads(args.threads, args.quick)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s)")
     for name, (hidden, intermediate, tokens) in SHAPES.items():
         if args.quick and name != "TinyGPT":

@@ -14,10 +14,10 @@
    sliding_window_attention (goal: >= 3x).
 
 B=1, H=8, D=64, float32, no grad. Times are the minimum over interleaved repeats
-(llmviz.measure.interleaved_best), on one thread by default: on this 2-core box shared
-with other jobs (load 15), two threads made every small call wait for a descheduled
-partner (0.6 s for linear attention at n = 256, 23 ms alone); --threads N on a quiet
-machine. Peak memory is measured in a fresh interpreter per
+(llmviz.measure.interleaved_best), with the threads a reader's machine would use
+(benchmarks/threads.py). Run it on a quiet machine: on this 2-core box shared with other
+jobs (load 15), two threads made every small call wait for a descheduled partner (0.6 s
+for linear attention at n = 256, 23 ms alone); --quick uses one. Peak memory is measured in a fresh interpreter per
 case: its maximum resident set after the call minus before it, q, k and v already made.
 --quick (the test suite) uses small n.
 Usage: python benchmarks/bench_long_context.py [--quick] [--threads N]
@@ -34,6 +34,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from goals import verdict  # benchmarks/goals.py, beside this script
+from threads import use_threads  # benchmarks/threads.py
 
 from llmviz.attention import masks
 from llmviz.long_context import chunked_linear_attention, online_softmax_attention
@@ -194,12 +195,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help="small sizes and few repeats (for the tests)")  # fmt: skip
-    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--threads", type=int, help="torch threads (threads.py)")
     parser.add_argument(
         "--peak", nargs=2, metavar=("CASE", "N"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    use_threads(args.threads, args.quick)
     if args.peak:
         _measure_peak(args.peak[0], int(args.peak[1]))
     else:

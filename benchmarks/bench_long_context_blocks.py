@@ -12,7 +12,7 @@ log-sum-exp), and the partials merge exactly (chapter 4's split-KV merge). Each 
 first checks these block-gathered forms against nsa_attention and moba_attention at a
 small n (max error printed). Random q, k, v (B=1, H=8, D=64, float32, no grad); a
 query's choice is its own (no GQA sharing). Times are the minimum over interleaved
-repeats, one torch thread by default (see bench_long_context.py for why).
+repeats, with the threads a reader's machine would use (benchmarks/threads.py).
 Usage: python benchmarks/bench_long_context_blocks.py [--quick] [--threads N]
 """
 
@@ -23,6 +23,7 @@ import os
 
 import torch
 import torch.nn.functional as F
+from threads import use_threads  # benchmarks/threads.py
 
 from llmviz.long_context.moba import moba_attention, moba_gate
 from llmviz.long_context.nsa import nsa_attention
@@ -170,7 +171,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help="n = 2048 and one repeat (for the tests)")  # fmt: skip
-    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--threads", type=int, help="torch threads (threads.py)")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    use_threads(args.threads, args.quick)
     bench(args.quick)

@@ -9,12 +9,12 @@
 2. FLOPs per token, from llmviz.moe.params' arithmetic (for information): the MoE
    against its dense equivalent, for the benchmark's own layer and for Mixtral-8x7B.
 
-Random weights (seeded), float32, the minimum over interleaved repeats, one thread by
-default: on this 2-core box shared with other jobs, two threads made the grouped
-dispatch 10x slower (917 ms against 87 ms at 4096 tokens, load average 6) and the loop
-only 1.8x (1.78 s against 0.96 s); pass --threads N on a quiet machine.
---quick (the test suite) uses 512 tokens and skips Hugging Face (importing transformers
-alone takes seconds).
+Random weights (seeded), float32, the minimum over interleaved repeats, with the threads
+a reader's machine would use (benchmarks/threads.py: torch's default, all cores). Run it
+on a quiet machine: on this 2-core box shared with other jobs, two threads made the
+grouped dispatch 10x slower (917 ms against 87 ms at 4096 tokens, load average 6) and
+the loop only 1.8x (1.78 s against 0.96 s). --quick (the test suite) uses 512 tokens,
+one thread, and skips Hugging Face (importing transformers alone takes seconds).
 Usage: python benchmarks/bench_moe.py [--quick] [--threads N]
 """
 
@@ -25,6 +25,7 @@ import logging
 
 import torch
 from goals import verdict  # benchmarks/goals.py, beside this script
+from threads import use_threads  # benchmarks/threads.py
 
 from llmviz.layers.ffn import SwiGLU
 from llmviz.measure import interleaved_best
@@ -136,9 +137,9 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="512 tokens, 1 thread (tests)"
     )
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (1)")
+    parser.add_argument("--threads", type=int, help="torch threads (threads.py)")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    use_threads(args.threads, args.quick)
     if args.quick:
         bench_dispatch(512, repeats=2, quick=True)
     else:

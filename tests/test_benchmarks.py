@@ -71,3 +71,24 @@ def test_unmeasured_goals_are_counted_apart(tmp_path, monkeypatch):
     assert len(lines) == 2 and lines[0].startswith("unmeasured: ")
     assert lines[0].endswith(": page bytes (goal <= 4 MB): no built site")
     assert lines[1] == "goals met: 1 / 1 (1 more unmeasured)"
+
+
+def test_threads_are_the_readers_unless_quick(monkeypatch):
+    """benchmarks/threads.py: --quick runs on one thread, --threads N on N, and the full
+    run leaves torch's default alone."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS[0].parent))
+    import torch
+    from threads import use_threads
+
+    before = torch.get_num_threads()
+    try:
+        assert use_threads(None, quick=True) == "1 thread"
+        torch.set_num_threads(before)
+        assert use_threads(None, quick=False) == f"{before} thread" + "s" * (before > 1)
+        assert torch.get_num_threads() == before
+        assert use_threads(2, quick=True) == "2 threads"
+        for bad in (0, -1, True):
+            with pytest.raises(ValueError, match="threads must be a positive int"):
+                use_threads(bad, quick=False)
+    finally:
+        torch.set_num_threads(before)
