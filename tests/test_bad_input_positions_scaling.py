@@ -44,6 +44,20 @@ FREQUENCIES = BOTH(
     TENSOR((1,), mismatch=True),
     VALUES(("zero", torch.zeros(4)), ("negative", -torch.ones(4))),
 )
+# a head scaled by a factor: what frequency_ratios and ntk_factor_needed both take
+SCALED_HEAD = {
+    "head_dim": 64,
+    "factor": 4.0,
+    "original_max_position_embeddings": 128,
+    "rope_theta": 10000.0,
+}
+SCALED_HEAD_KINDS = {
+    "head_dim": HEAD_DIM,
+    "factor": FACTOR,
+    "original_max_position_embeddings": LENGTH,
+    "rope_theta": POSITIVE,
+}
+
 CASES = [
     Case(
         "llmviz.positions.counter_digits",
@@ -64,18 +78,8 @@ CASES = [
     Case(
         "llmviz.positions.frequency_ratios",
         frequency_ratios,
-        lambda: {
-            "head_dim": 64,
-            "factor": 4.0,
-            "original_max_position_embeddings": 128,
-            "rope_theta": 10000.0,
-        },
-        {
-            "head_dim": HEAD_DIM,
-            "factor": FACTOR,
-            "original_max_position_embeddings": LENGTH,
-            "rope_theta": POSITIVE,
-        },
+        lambda: dict(SCALED_HEAD),
+        SCALED_HEAD_KINDS,
     ),
     Case(
         "llmviz.positions.extrapolated_pairs",
@@ -96,18 +100,8 @@ CASES = [
     Case(
         "llmviz.positions.ntk_factor_needed",
         ntk_factor_needed,
-        lambda: {
-            "head_dim": 64,
-            "factor": 4.0,
-            "original_max_position_embeddings": 128,
-            "rope_theta": 10000.0,
-        },
-        {
-            "head_dim": HEAD_DIM,
-            "factor": FACTOR,
-            "original_max_position_embeddings": LENGTH,
-            "rope_theta": POSITIVE,
-        },
+        lambda: dict(SCALED_HEAD),
+        SCALED_HEAD_KINDS,
     ),
     Case(
         "llmviz.positions.by_parts_ramp",

@@ -4,7 +4,7 @@
 
 import pytest
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM, StaticCache
+from transformers import StaticCache
 
 from llmviz.attention.cache_cost import CACHES, append_seconds
 from llmviz.attention.heads import GroupedQueryAttention
@@ -13,38 +13,12 @@ from llmviz.attention.mla import MultiHeadLatentAttention
 from llmviz.attention.static_cache import StaticKVCache, static_attention
 from llmviz.models import TinyGPT, TinyGPTConfig
 from llmviz.positions.rope import rope_cos_sin
+from tests.test_tinygpt import SMALL, twins  # one TinyGPT/HF-Llama twin builder
 
 ATOL = 1e-5
-SMALL = dict(
-    vocab_size=97,
-    hidden_size=64,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    intermediate_size=96,
-)
 HEADS = pytest.mark.parametrize(
     "num_key_value_heads", [4, 2, 1], ids=["MHA", "GQA", "MQA"]
 )
-
-
-def twins(num_key_value_heads):
-    """A random HF Llama and a TinyGPT holding the same weights."""
-    torch.manual_seed(0)
-    config = TinyGPTConfig(**SMALL, num_key_value_heads=num_key_value_heads)
-    hf_config = LlamaConfig(
-        **SMALL,
-        num_key_value_heads=num_key_value_heads,
-        rms_norm_eps=config.rms_norm_eps,
-        rope_theta=config.rope_theta,
-        tie_word_embeddings=True,
-        attn_implementation="eager",
-    )
-    hf = LlamaForCausalLM(hf_config).eval()
-    ours = TinyGPT(config).eval()
-    ours.load_state_dict(
-        {k.removeprefix("model."): v for k, v in hf.state_dict().items()}
-    )
-    return hf, ours
 
 
 def decode(layer, cache, x, cos, sin, fast=False):
