@@ -1,8 +1,9 @@
 """KV-cache decoding speed, measured side by side in one run: ratios, never absolute goals.
 
 1. TinyGPT's cached greedy decoding against recomputing the whole sequence at every step
-   (goals: >= 3x faster at 256 new tokens, >= 10x at 1024), with token-identical outputs,
-   for each cache: chapter 3's simple KVCache and the preallocated StaticKVCache.
+   (goals: >= 3x faster at 256 new tokens, >= 10x at 1024), with token-identical outputs:
+   the fast loop (generate's "static": StaticKVCache, llmviz.models.static_decode) is
+   judged, and chapter 3's simple KVCache, the readable one, is shown beside it.
 2. Our decoding loop (TinyGPT.generate) against Hugging Face's bare loop, a LlamaForCausalLM
    holding the same weights and a DynamicCache (goal: within 1.25x per token), with identical
    outputs; HF's generate is shown for information.
@@ -101,11 +102,15 @@ def bench_cache_vs_recompute(goals: dict[int, float], rounds: int, quick: bool) 
             same = torch.equal(fn(), recomputed)
             speedup = times["recompute"] / times[name]
             label = f"KV cache ({name}) vs recompute, {new_tokens} new tokens"
+            judged = (  # the goal is the fast loop's; the chapter's cache is shown
+                verdict(label, speedup, goal, judged=not quick)
+                if name == "static"
+                else "(for information: the readable cache chapter 3 teaches)"
+            )
             print(
                 f"      {name} cache {times[name]:.3f} s "
                 f"({new_tokens / times[name]:.0f} tok/s): {speedup:.2f}x faster "
-                f"{verdict(label, speedup, goal, judged=not quick)}; "
-                f"token-identical: {'yes' if same else 'NO'}"
+                f"{judged}; token-identical: {'yes' if same else 'NO'}"
             )
         ratio = times["simple"] / times["static"]
         print(f"      static / simple: {ratio:.2f}x faster")

@@ -26,9 +26,9 @@ from llmviz._checks import check_bool, check_int, checked_by_caller
 from llmviz._tensor_checks import check_choice, check_tensor
 from llmviz.attention.heads import GroupedQueryAttention
 from llmviz.attention.kv_cache import KVCache
-from llmviz.attention.static_cache import StaticKVCache, static_attention
 from llmviz.layers import RMSNorm, SwiGLU
 from llmviz.models.config import POSITION_EMBEDDINGS, TinyGPTConfig
+from llmviz.models.static_decode import generate_static
 from llmviz.moe.layer import SparseMoeBlock
 from llmviz.positions.rope import rope_cos_sin
 from llmviz.positions.rope_scaling import rope_parameters
@@ -227,27 +227,6 @@ class TinyGPT(nn.Module):
         logits = self.lm_head(self.norm(x))  # (B, T, vocab)
         return (logits, attentions) if output_attentions else logits
 
-    def _static_forward(
-        self, input_ids: Tensor, cache: KVCache, positions: Tensor
-    ) -> Tensor:
-        """``_forward`` for the decoding loop's fast path: the same layers, with
-        ``static_attention`` on a ``StaticKVCache``; the same logits, bit for bit."""
-        x = self.embed_tokens(input_ids)  # (B, T, hidden)
-        if self.config.position_embedding == "learned":
-            x, cos_sin = x + self._learned_positions(positions), None
-        else:
-            cos_sin = self._rotary(positions)
-        with checked_by_caller():
-            for layer in self.layers:
-                x = x + static_attention(
-                    layer.self_attn, layer.input_layernorm(x), cos_sin, cache
-                )
-                mixed = layer.mlp(layer.post_attention_layernorm(x))
-                if isinstance(mixed, tuple):
-                    mixed, layer.router_logits = mixed
-                x = x + mixed
-        return self.lm_head(self.norm(x))
-
     @torch.no_grad()
     def generate(
         self,
@@ -278,7 +257,7 @@ class TinyGPT(nn.Module):
         torch.set_num_threads(threads or before)
         try:
             if use_cache and cache_implementation == "static":
-                return self._generate_static(input_ids, max_new_tokens)
+                return generate_static(self, input_ids, max_new_tokens)
             return self._generate(input_ids, max_new_tokens, use_cache)
         finally:
             torch.set_num_threads(before)
@@ -294,23 +273,4 @@ class TinyGPT(nn.Module):
             next_id = logits[:, -1].argmax(dim=-1, keepdim=True)  # (B, 1)
             ids = torch.cat([ids, next_id], dim=1)
             step_input = next_id if use_cache else ids
-        return ids
-
-    def _generate_static(self, input_ids: Tensor, max_new_tokens: int) -> Tensor:
-        """The fast loop: a ``StaticKVCache``, and the ids written in place too."""
-        batch, prompt_len = input_ids.shape
-        total = prompt_len + max_new_tokens
-        ids = input_ids.new_empty(batch, total)
-        ids[:, :prompt_len] = input_ids
-        if not max_new_tokens:
-            return ids
-        cache = StaticKVCache(total - 1)  # the last token is never run
-        positions = torch.arange(total)
-        start, end = 0, prompt_len
-        for _ in range(max_new_tokens):
-            logits = self._static_forward(
-                ids[:, start:end], cache, positions[start:end]
-            )
-            ids[:, end : end + 1] = logits[:, -1].argmax(dim=-1, keepdim=True)
-            start, end = end, end + 1
         return ids
