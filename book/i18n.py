@@ -34,6 +34,7 @@ from collections import Counter
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+from editions import config_for  # book/editions.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
@@ -114,22 +115,6 @@ def problems(path: Path) -> list[str]:
     return out
 
 
-def gettext_config() -> Path:
-    """``_config.yml`` for extraction: the same pages, nothing executed (outputs are not
-    translated), written under _build/ with the local extension's path made absolute."""
-    import yaml
-
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    config["execute"]["execute_notebooks"] = "off"
-    extensions = config["sphinx"]["local_extensions"]
-    for name, folder in extensions.items():
-        extensions[name] = str(ROOT / folder)
-    path = ROOT / "_build" / "gettext_config.yml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    return path
-
-
 BLOCK = re.compile(r"^@@ (\d+)$", re.M)
 
 
@@ -179,7 +164,7 @@ def update() -> int:
         "build",
         str(ROOT),
         "--config",
-        str(gettext_config()),
+        str(config_for("gettext", **{"execute.execute_notebooks": "off"})),
         "--builder",
         "custom",
         "--custom-builder",
