@@ -5,9 +5,10 @@ Book's cache (_build/.jupyter_cache). This script then builds the Chinese one wi
 same ``_config.yml`` and three changes: Sphinx's ``language`` (so the pages read their
 translations from ``locales/zh_CN``, see book/i18n.py), the Chinese title, and the
 English build's execution cache, so that no notebook runs twice. The result is copied
-to _build/html/zh/, and its Colab links are pointed at the Chinese notebooks
-(notebooks/zh/, written by book/zh_notebooks.py). Last, every page of both editions gets
-a link to the same page in the other one, in its header beside the other buttons.
+to _build/html/zh/, its Colab links are pointed at the Chinese notebooks (notebooks/zh/,
+written by book/zh_notebooks.py), and the sidebar's part captions are translated (the
+theme draws them from the untranslated table of contents). Last, every page of both
+editions gets a link to the same page in the other one, in its header's buttons.
 
     python book/editions.py [jupyter-book build options, e.g. -W -n --keep-going]
 """
@@ -64,6 +65,35 @@ def colab_to_chinese(html: str) -> str:
     )
 
 
+def caption_translations() -> dict[str, str]:
+    """The table of contents' part captions (_toc.yml) and their translations, from
+    the root page's catalog: the theme draws the sidebar from the English toctree."""
+    import yaml
+    from babel.messages.pofile import read_po
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    catalog = ROOT / "locales" / LANGUAGE / "LC_MESSAGES" / f"{toc['root']}.po"
+    with catalog.open("rb") as file:
+        strings = {m.id: m.string for m in read_po(file) if m.id and m.string}
+    captions = [part["caption"] for part in toc.get("parts", []) if "caption" in part]
+    return {caption: strings[caption] for caption in captions if caption in strings}
+
+
+def with_captions(html: str, captions: dict[str, str]) -> str:
+    """The sidebar's part captions translated.
+
+    >>> span = '<span class="caption-text">Chapters</span>'
+    >>> with_captions(span, {"Chapters": "章节"})
+    '<span class="caption-text">章节</span>'
+    """
+    for english, chinese in captions.items():
+        html = html.replace(
+            f'<span class="caption-text">{english}</span>',
+            f'<span class="caption-text">{chinese}</span>',
+        )
+    return html
+
+
 HEADER = '<div class="article-header-buttons">'
 SWITCH = (
     '<a class="btn btn-sm llmviz-language" href="{href}" hreflang="{code}"'
@@ -71,7 +101,7 @@ SWITCH = (
 )
 OTHER = {  # a page's edition -> the link to the other edition
     "en": dict(code="zh-CN", title="这一页的中文版", label="中文"),
-    "zh": dict(code="en", title="This page in English", label="English"),
+    "zh": dict(code="en", title="This page in English", label="EN"),  # fits a phone
 }
 
 
@@ -120,6 +150,9 @@ def build(options: list[str]) -> int:
         **{
             "execute.cache": str(BUILD / ".jupyter_cache"),
             "sphinx.config.language": LANGUAGE,
+            # myst-nb's fold buttons ("Show code cell source"): not in Sphinx's catalogs
+            "sphinx.config.nb_code_prompt_show": "显示代码",
+            "sphinx.config.nb_code_prompt_hide": "隐藏代码",
         },
     )
     out = BUILD / FOLDER
@@ -133,9 +166,10 @@ def build(options: list[str]) -> int:
     shutil.rmtree(site, ignore_errors=True)
     shutil.copytree(out / "_build" / "html", site)
     shutil.copytree(ROOT / "_static", site / "_static", dirs_exist_ok=True)
+    captions = caption_translations()
     for page in site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
-        if (changed := colab_to_chinese(text)) != text:
+        if (changed := with_captions(colab_to_chinese(text), captions)) != text:
             page.write_text(changed, encoding="utf-8")
     linked = add_switchers(BUILD / "html")
     print(f"The Chinese edition is in {site}; {linked} pages link to their counterpart")

@@ -62,11 +62,15 @@ def page_text(source: str) -> str:
 
 
 def site_text(site: Path) -> str:
-    """The text of every page of the built site (its ``_static`` excluded)."""
+    """The text of every page of the built site: its ``_static`` excluded, and any
+    edition built into a folder of its own (``zh/``, with its own ``_static`` and
+    fonts, cut by running this script on that folder)."""
+    editions = {folder.parent.name for folder in site.glob("*/_static")}
     return "\n".join(
         page_text(path.read_text(encoding="utf-8"))
         for path in sorted(site.rglob("*.html"))
-        if "_static" not in path.relative_to(site).parts
+        if "_static" not in (parts := path.relative_to(site).parts)
+        and parts[0] not in editions
     )
 
 

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
 LANGUAGE = "zh_CN"
 CATALOGS = LOCALES / LANGUAGE / "LC_MESSAGES"
-TEMPLATES = ROOT / "_build" / "gettext"
+EXTRACT = ROOT / "_build" / "i18n"  # its own doctrees: the html build's would clash
 MIN_COVERAGE = 98.0  # percent of messages, per page
 
 # what a translation must carry over unchanged, each counted as a multiset
@@ -116,6 +116,20 @@ def problems(path: Path) -> list[str]:
 
 
 BLOCK = re.compile(r"^@@ (\d+)$", re.M)
+# a translation starting like a list item, a heading or a quote would be parsed as that
+# block, and Sphinx keeps the English for any message that is not one paragraph
+_BLOCK_START = re.compile(r"^(\d{1,9})([.)]) |^([-*+>#])(?= |$)")
+
+
+def as_paragraph(text: str) -> str:
+    """``text`` with a leading list, heading or quote marker escaped.
+
+    >>> print(as_paragraph("3. 注意力"), as_paragraph("- 一项"), as_paragraph("3 个头"))
+    3\\. 注意力 \\- 一项 3 个头
+    """
+    return _BLOCK_START.sub(
+        lambda m: f"{m[1]}\\{m[2]} " if m[1] else f"\\{m[3]}", text, count=1
+    )
 
 
 def export(page: str, everything: bool) -> str:
@@ -147,7 +161,9 @@ def fill(page: str, files: list[str]) -> int:
                 raise SystemExit(
                     f"{name}: block @@ {index}, but {page} has {len(found)}"
                 )
-            found[index].string = body.removeprefix("\n").removesuffix("\n")
+            found[index].string = as_paragraph(
+                body.removeprefix("\n").removesuffix("\n")
+            )
             found[index].flags.discard("fuzzy")
             filled += 1
     with path.open("wb") as file:
@@ -156,27 +172,40 @@ def fill(page: str, files: list[str]) -> int:
     return 0
 
 
+def extract(out: Path = EXTRACT) -> Path:
+    """Extract the English into ``.pot`` templates (nothing executed); their folder."""
+    bin_dir = Path(sys.executable).parent
+    command = [str(bin_dir / "jupyter-book"), "build", str(ROOT), "--config"]
+    command += [str(config_for("gettext", **{"execute.execute_notebooks": "off"}))]
+    command += ["--builder", "custom", "--custom-builder", "gettext"]
+    command += ["--path-output", str(out)]
+    env = {**os.environ, "LLMVIZ_BOOK": "1"}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"the gettext build failed:\n{done.stdout[-3000:]}")
+    return out / "_build" / "gettext"
+
+
+def stale(templates: Path) -> list[str]:
+    """Each page whose catalog's messages differ from its template's: the English
+    changed since the last ``update``."""
+    out = []
+    for template in sorted(templates.rglob("*.pot")):
+        page = template.relative_to(templates).with_suffix("").as_posix()
+        catalog = CATALOGS / f"{page}.po"
+        want = {m.id for m in messages(template)}
+        have = {m.id for m in messages(catalog)} if catalog.exists() else set()
+        if want != have:
+            out.append(f"{page}: {len(want - have)} new, {len(have - want)} gone")
+    return out
+
+
 def update() -> int:
     """Extract the English into templates, then merge them into the catalogs."""
-    bin_dir = Path(sys.executable).parent
-    extract = [
-        str(bin_dir / "jupyter-book"),
-        "build",
-        str(ROOT),
-        "--config",
-        str(config_for("gettext", **{"execute.execute_notebooks": "off"})),
-        "--builder",
-        "custom",
-        "--custom-builder",
-        "gettext",
-        "--path-output",
-        str(ROOT),
-    ]
-    done = subprocess.run(extract, cwd=ROOT, env={**os.environ, "LLMVIZ_BOOK": "1"})
-    if done.returncode:
-        return done.returncode
-    merge = [str(bin_dir / "sphinx-intl"), "update", "-p", str(TEMPLATES)]
-    merge += ["-d", str(LOCALES), "-l", LANGUAGE, "-w", "0"]  # -w 0: a message a line
+    templates = extract()
+    merge = [str(Path(sys.executable).parent / "sphinx-intl"), "update", "-p"]
+    merge += [str(templates), "-d", str(LOCALES), "-l", LANGUAGE]
+    merge += ["-w", "0"]  # no wrapping: a message a line, readable diffs
     return subprocess.run(merge, cwd=ROOT).returncode
 
 

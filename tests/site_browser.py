@@ -30,6 +30,8 @@ PAGES = (
     else []
 )
 CHAPTERS = [p for p in PAGES if p.startswith("notebooks/")]
+# the chapters of both editions: the English ones and the Chinese ones under zh/
+EDITION_CHAPTERS = [p for p in PAGES if p.split("/")[-2:-1] == ["notebooks"]]
 SCREEN = {"width": 1280, "height": 900}
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -22,6 +22,7 @@ import pytest
 from llmviz.viz.theme import DARK, LIGHT
 from tests.notebook_rules import NOTEBOOKS, repository
 from tests.site_browser import (  # noqa: F401 (fixtures)
+    EDITION_CHAPTERS,
     PAGES,
     SERVED,
     SITE,
@@ -112,7 +113,7 @@ def _click_slider_end(page, index: int, end: str) -> None:
     page.mouse.click(x, y)
 
 
-@pytest.mark.parametrize("page_path", [p for p in PAGES if p.startswith("notebooks/")])
+@pytest.mark.parametrize("page_path", EDITION_CHAPTERS)
 def test_sliders_change_the_figure(page, base_url, page_path):
     """Each slider moves to its far end (a slider may open on its last step) and back, and
     the drawing changes."""
@@ -145,7 +146,7 @@ _OUTPUT_BACKGROUNDS = """() => [...document.querySelectorAll('.plotly-graph-div'
     .map(gd => getComputedStyle(gd.closest('.cell_output .text_html')).backgroundColor)"""
 
 
-@pytest.mark.parametrize("page_path", [p for p in PAGES if p.startswith("notebooks/")])
+@pytest.mark.parametrize("page_path", EDITION_CHAPTERS)
 def test_figures_follow_dark_mode(page, base_url, page_path):
     figures = _open(page, base_url, page_path)
     font_colors = "() => [...document.querySelectorAll('.plotly-graph-div')].map(gd => gd._fullLayout.font.color)"
@@ -266,3 +267,98 @@ def test_search_finds_the_attention_chapter(page, base_url):
     assert any("03_attention" in href for href in found), (
         f"search for 'softmax' found {found}"
     )
+
+
+_SWITCH = re.compile(r'<a class="btn btn-sm llmviz-language" href="([^"]+)"')
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_every_page_links_to_the_same_page_in_the_other_edition(page_path):
+    """book/editions.py: one language link in the header of every page that has one,
+    to the page of the same path in the other edition, which exists."""
+    text = (SITE / page_path).read_text(encoding="utf-8")
+    if 'class="article-header-buttons"' not in text:
+        pytest.skip("no article header (a redirect or the search page's shell)")
+    links = _SWITCH.findall(text)
+    assert len(links) == 1, f"{len(links)} language links"
+    target = ((SITE / page_path).parent / links[0]).resolve()
+    assert target.is_file(), f"{links[0]} does not exist"
+    relative = target.relative_to(SITE).as_posix()
+    chinese = page_path.startswith("zh/")
+    assert relative == (page_path[3:] if chinese else f"zh/{page_path}")
+
+
+class _Prose(html.parser.HTMLParser):
+    """The text of each paragraph, list item, heading and table cell of a page's
+    article, leaving out code, maths, cell outputs and the page's navigation."""
+
+    BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "td", "th", "dt", "dd"}
+    SKIP = ("cell_output", "highlight", "math", "headerlink", "toctree", "prev-next")
+
+    def __init__(self):
+        super().__init__()
+        self.open, self.skipping, self.text, self.blocks = [], 0, None, []
+
+    def handle_starttag(self, tag, attrs):
+        classes = dict(attrs).get("class") or ""
+        skip = tag in ("script", "style", "pre", "code") or any(
+            name in classes for name in self.SKIP
+        )
+        self.open.append((tag, skip))
+        self.skipping += skip
+        if tag in self.BLOCKS and not self.skipping:
+            self.text = []
+
+    def handle_endtag(self, tag):
+        while self.open:
+            name, skip = self.open.pop()
+            self.skipping -= skip
+            if name == tag:
+                break
+        if tag in self.BLOCKS and self.text is not None:
+            self.blocks.append(" ".join("".join(self.text).split()))
+            self.text = None
+
+    def handle_data(self, data):
+        if self.text is not None and not self.skipping:
+            self.text.append(data)
+
+
+def _english_left(page_html: str) -> list[str]:
+    article = page_html.split("<article", 1)[-1].split("</article>", 1)[0]
+    prose = _Prose()
+    prose.feed(article)
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    left = []
+    for block in prose.blocks:
+        words = re.findall(r"[A-Za-z]{3,}", re.sub(r"\$[^$]*\$", "", block))
+        if len(words) >= 3 and not cjk.search(block):
+            left.append(block[:100])
+    return left
+
+
+@pytest.mark.parametrize("page_path", [p for p in PAGES if p.startswith("zh/")])
+def test_a_chinese_page_leaves_no_paragraph_in_english(page_path):
+    """Outside code, maths, printed output and figures, every paragraph, heading, list
+    item and table cell of three English words or more holds Chinese."""
+    text = (SITE / page_path).read_text(encoding="utf-8")
+    assert _english_left(text) == []
+
+
+def test_the_english_check_finds_english_left():
+    page = (
+        "<article><h1>3. 注意力</h1><p>Attention compares each query</p>"
+        "<div class='cell_output'><p>printed by the code itself</p></div>"
+        "<p>注意力 compares</p><p><code>a long code span here</code></p></article>"
+    )
+    assert _english_left(page) == ["Attention compares each query"]
+
+
+def test_search_finds_the_attention_chapter_in_chinese(page, base_url):
+    """Sphinx splits Chinese into words with jieba: 注意力 finds chapter 3."""
+    page.goto(base_url + "zh/search.html?q=注意力", wait_until="load")
+    page.wait_for_selector("#search-results li a", timeout=15000)
+    found = page.locator("#search-results li a").evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))"
+    )
+    assert any("03_attention" in href for href in found), f"found {found}"

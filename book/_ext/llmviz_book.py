@@ -5,6 +5,8 @@
 - The first use of each glossary term in a page's prose links to the glossary. The
   notebooks carry no ``{term}`` roles, which Colab would show as raw text.
 - A code cell's Colab form line, ``# @title Solution``, is dropped from the shown code.
+- An exercise's title is a message to translate, as a heading is (sphinx-exercise
+  builds it without the source that Sphinx's gettext needs).
 - The source of a folded cell (``hide-input``, ``hide-cell``) is shown without colours:
   Pygments wraps every token in a ``<span>``, seven times the bytes of the code, and a
   reader opens few folded cells. On chapter 4 that was 0.6 MB of a 1.9 MB page.
@@ -22,6 +24,7 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
+from sphinx.transforms import SphinxTransform
 
 GLOSSARY_DOC = "book/glossary"
 CHAPTER = re.compile(r"notebooks/(\d\d)_")
@@ -142,6 +145,40 @@ def plain_folded_code(app: Sphinx, doctree: nodes.document) -> None:
                 block["language"] = "text"
 
 
+class TranslatableExerciseTitles(SphinxTransform):
+    """Give each exercise's subtitle the source and raw text that make it a message
+    (extracted by ``book/i18n.py update``, translated in the Chinese edition)."""
+
+    default_priority = 10  # before sphinx.transforms.i18n.Locale (20)
+
+    def apply(self, **kwargs) -> None:
+        mark_exercise_titles(self.document, self.document["source"])
+
+
+def mark_exercise_titles(doctree: nodes.Node, source: str) -> None:
+    """Make each exercise subtitle under ``doctree`` a message of ``source``."""
+    from sphinx_exercise.nodes import exercise_subtitle
+
+    for node in doctree.findall(exercise_subtitle):
+        node.rawsource = node.rawsource or node.astext()
+        node.source = node.source or source
+        node.line = node.line or 1
+
+
+def catalog_exercise_titles(app: Sphinx, doctree, docname: str) -> None:
+    """The gettext builder reads the resolved doctree, where sphinx-exercise has
+    already replaced the subtitles: add the read doctree's to the page's catalog."""
+    if app.builder.name != "gettext":
+        return
+    from sphinx.util.i18n import docname_to_domain
+    from sphinx_exercise.nodes import exercise_subtitle
+
+    domain = docname_to_domain(docname, app.config.gettext_compact)
+    for node in app.env.get_doctree(docname).findall(exercise_subtitle):
+        node.uid = ""
+        app.builder.catalogs[domain].add(node.rawsource, node)
+
+
 def number_exercises_per_chapter(app: Sphinx, env: BuildEnvironment) -> list[str]:
     """Exercise n of chapter N becomes N.n (Sphinx numbers them across the book).
 
@@ -183,6 +220,8 @@ def read_glossary(app: Sphinx) -> None:
 
 
 def setup(app: Sphinx) -> dict:
+    app.add_transform(TranslatableExerciseTitles)
+    app.connect("doctree-resolved", catalog_exercise_titles)
     app.connect("builder-inited", read_glossary)
     app.connect("doctree-read", link_glossary_terms)
     app.connect("doctree-read", drop_form_titles)

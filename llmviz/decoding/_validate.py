@@ -15,12 +15,15 @@ import torch
 from torch import Tensor
 
 from llmviz._checks import check_int, check_real
-from llmviz._tensor_checks import check_tensor
+from llmviz._tensor_checks import _sum_is_finite, check_tensor
 
 
 def check_logits(name: str, logits: Any, ranks: tuple[int, ...] = (1, 2)) -> Tensor:
     """Floating logits of ``ranks`` dimensions, finite or −inf (a removed token), each
     row keeping at least one finite logit (else its softmax is NaN)."""
+    check_tensor(name, logits, ranks, finite=False)
+    if _sum_is_finite(logits):  # one reduction: no NaN, no inf, so every row is finite
+        return logits
     check_tensor(name, logits, ranks, allow_neg_inf=True)
     if not bool(torch.isfinite(logits.amax(dim=-1)).all()):
         raise ValueError(
