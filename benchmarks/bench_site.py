@@ -72,10 +72,15 @@ class _Quiet(SimpleHTTPRequestHandler):
 
 
 def pages(site: Path) -> list[str]:
-    """The site's pages, chapters last (the theme's _static/ holds fragments, not pages)."""
-    found = [p.relative_to(site).as_posix() for p in site.rglob("*.html")]
-    found = [p for p in found if not p.startswith("_static/") and p != "index.html"]
-    return sorted(found, key=lambda p: (p.startswith("notebooks/"), p))
+    """The site's pages, chapters last: each edition's (the Chinese one under zh/),
+    without the themes' _static/ fragments or the index.html that redirects."""
+    found = [p.relative_to(site) for p in site.rglob("*.html")]
+    found = [
+        p.as_posix()
+        for p in found
+        if "_static" not in p.parts and p.name != "index.html"
+    ]
+    return sorted(found, key=lambda p: ("notebooks/" in p, p))
 
 
 def _cold_page(browser, base_url: str):
