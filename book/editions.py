@@ -2,9 +2,10 @@
 
 ``make site`` builds the English edition first, executing the notebooks into Jupyter
 Book's cache (_build/.jupyter_cache). This script then builds the Chinese one with the
-same ``_config.yml`` and three changes: Sphinx's ``language`` (so the pages read their
-translations from ``locales/zh_CN``, see book/i18n.py), the Chinese title, and the
-English build's execution cache, so that no notebook runs twice. The result is copied
+same ``_config.yml`` and four changes: Sphinx's ``language`` (so the pages read their
+translations from ``locales/zh_CN``, see book/i18n.py), the Chinese title, myst-nb's
+fold-button labels, and the English build's execution cache, so that no notebook runs
+twice. The result is copied
 to _build/html/zh/, its Colab links are pointed at the Chinese notebooks (notebooks/zh/,
 written by book/zh_notebooks.py), and the sidebar's part captions are translated (the
 theme draws them from the untranslated table of contents). Last, every page of both
