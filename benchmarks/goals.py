@@ -44,13 +44,8 @@ def verdict(
     time). ``unit`` follows the numbers: "x" for ratios, " ms", " s", "%"."""
     if not isinstance(name, str) or not name:
         raise ValueError(f"name must be a non-empty str, got {name!r}")
-    for label, number in (("value", value), ("goal", goal)):
-        if isinstance(number, bool) or not isinstance(number, (int, float)):
-            raise TypeError(f"{label} must be a real number, got {number!r}")
-    if not isinstance(unit, str):
-        raise TypeError(f"unit must be a str, got {type(unit).__name__}")
-    op = ">=" if faster else "<="
-    goal_text = f"goal {op} {goal:g}{unit}"
+    _check_real("value", value)
+    goal_text = _goal_text(goal, faster, unit)
     if not judged:
         return f"({goal_text} is for the full run)"
     if math.isnan(value):
@@ -84,9 +79,22 @@ def unmeasured(
     """
     if not isinstance(why, str) or not why:
         raise ValueError(f"why must be a non-empty str, got {why!r}")
-    goal_text = f"goal {'>=' if faster else '<='} {goal:g}{unit}"
+    goal_text = _goal_text(goal, faster, unit)
     _record(name, math.nan, unit, goal_text, None, why)
     return f"({goal_text}: unmeasured, {why})"
+
+
+def _check_real(label: str, number: float) -> None:
+    if isinstance(number, bool) or not isinstance(number, (int, float)):
+        raise TypeError(f"{label} must be a real number, got {number!r}")
+
+
+def _goal_text(goal: float, faster: bool, unit: str) -> str:
+    """ "goal >= 10x": a least value when ``faster``, else a most value."""
+    _check_real("goal", goal)
+    if not isinstance(unit, str):
+        raise TypeError(f"unit must be a str, got {type(unit).__name__}")
+    return f"goal {'>=' if faster else '<='} {goal:g}{unit}"
 
 
 def _record(
