@@ -6,6 +6,7 @@ read so far; and merged partial results against attention over all keys."""
 from __future__ import annotations
 
 import math
+from unittest import mock
 
 import torch
 from hypothesis import given, settings
@@ -17,9 +18,12 @@ from llmviz.long_context import (
     merge_attention,
     online_softmax_attention,
     split_kv_attention,
+    tiling,
 )
 
 ATOL = 1e-6  # float64: one softmax and the tiled one agree far below this
+# queries per block: one block, or several, the last one short (q_len is 1 to 12)
+query_blocks = st.sampled_from([1, 5, tiling.QUERY_BLOCK])
 
 
 def randn(*shape: int, seed: int = 0, scale: float = 1.0) -> torch.Tensor:
@@ -61,21 +65,27 @@ def scores_of(query, key, is_causal, scale=None):
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(s=shapes, tile_size=st.integers(1, 16), is_causal=st.booleans())
-def test_online_softmax_equals_one_softmax_for_any_tile(s, tile_size, is_causal):
+@given(s=shapes, tile_size=st.integers(1, 16), is_causal=st.booleans(),
+       block=query_blocks)  # fmt: skip
+def test_online_softmax_equals_one_softmax_for_any_tile(s, tile_size, is_causal, block):
     query, key, value = make_qkv(s)
     expected = scaled_dot_product_attention(query, key, value, is_causal=is_causal)
-    ours = online_softmax_attention(query, key, value, tile_size, is_causal)
+    with mock.patch.object(tiling, "QUERY_BLOCK", block):
+        ours = online_softmax_attention(query, key, value, tile_size, is_causal)
     torch.testing.assert_close(ours, expected, rtol=0, atol=ATOL)
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
-@given(s=shapes, tile_size=st.integers(1, 6), is_causal=st.booleans())
-def test_each_step_is_the_softmax_over_the_keys_read_so_far(s, tile_size, is_causal):
+@given(s=shapes, tile_size=st.integers(1, 6), is_causal=st.booleans(),
+       block=query_blocks)  # fmt: skip
+def test_each_step_is_the_softmax_over_the_keys_read_so_far(
+    s, tile_size, is_causal, block
+):
     query, key, value = make_qkv(s)
-    out, steps = online_softmax_attention(
-        query, key, value, tile_size, is_causal, return_steps=True
-    )
+    with mock.patch.object(tiling, "QUERY_BLOCK", block):
+        out, steps = online_softmax_attention(
+            query, key, value, tile_size, is_causal, return_steps=True
+        )
     assert len(steps) == -(-s["kv_len"] // tile_size)
     scores = scores_of(query, key, is_causal)
     for number, step in enumerate(steps, start=1):

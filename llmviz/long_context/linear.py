@@ -128,22 +128,23 @@ def chunked_linear_attention(
     phi_q, phi_k = _features(query, key, feature_map)
     num_chunks = -(-seq_len // chunk_size)
     pad = num_chunks * chunk_size - seq_len
+    # a column of ones after V: each product below then carries the denominator too,
+    # φ(q)·Σφ(k) beside φ(q)·Σφ(k)vᵀ, in its last column
+    ones = torch.ones(*value.shape[:-1], 1, dtype=value.dtype)
 
     def chunks(x: Tensor) -> Tensor:  # (..., T, e) -> (..., N, C, e)
-        x = F.pad(x.expand(*batch, *x.shape[-2:]), (0, 0, 0, pad))
+        x = x.expand(*batch, *x.shape[-2:])
+        x = F.pad(x, (0, 0, 0, pad)) if pad else x
         return x.unflatten(-2, (num_chunks, chunk_size))
 
-    q_c, k_c, v_c = chunks(phi_q), chunks(phi_k), chunks(value)
-    inside = (q_c @ k_c.transpose(-2, -1)).tril()  # (..., N, C, C)
-    states = k_c.transpose(-2, -1) @ v_c  # per chunk, (..., N, f, d_v)
-    norms = k_c.sum(-2)  # per chunk, (..., N, f)
+    q_c, k_c, v_c = chunks(phi_q), chunks(phi_k), chunks(torch.cat([value, ones], -1))
+    future = torch.ones(chunk_size, chunk_size, dtype=torch.bool).triu(1)
+    inside = (q_c @ k_c.transpose(-2, -1)).masked_fill_(future, 0)  # (..., N, C, C)
+    states = k_c.transpose(-2, -1) @ v_c  # per chunk, S_c and z_c: (..., N, f, d_v+1)
     before = torch.cat([torch.zeros_like(states[..., :1, :, :]), states], -3)
-    before = before.cumsum(-3)[..., :-1, :, :]  # S_{<c}, (..., N, f, d_v)
-    norms_before = torch.cat([torch.zeros_like(norms[..., :1, :]), norms], -2)
-    norms_before = norms_before.cumsum(-2)[..., :-1, :]  # z_{<c}, (..., N, f)
-    numerator = inside @ v_c + q_c @ before  # (..., N, C, d_v)
-    denominator = inside.sum(-1) + (q_c @ norms_before.unsqueeze(-1))[..., 0]
-    out = _normalise(numerator, denominator).flatten(-3, -2)  # (..., N·C, d_v)
+    before = before.cumsum(-3)[..., :-1, :, :]  # S_{<c} and z_{<c}, (..., N, f, d_v+1)
+    both = inside @ v_c + q_c @ before  # numerator and denominator, (..., N, C, d_v+1)
+    out = _normalise(both[..., :-1], both[..., -1]).flatten(-3, -2)  # (..., N·C, d_v)
     return out[..., :seq_len, :]
 
 

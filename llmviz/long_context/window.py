@@ -56,6 +56,12 @@ def band(window: int) -> Tensor:
     return (cols > rows) & (cols <= rows + window)
 
 
+def _as_4d(x: Tensor, lead: tuple[int, ...]) -> Tensor:
+    """(*lead, rows, d) as (1, prod(lead), rows, d): SDPA's fused CPU kernel takes
+    4-d input only, and runs a 5-d batch of blocks about 4x slower."""
+    return x.expand(*lead, *x.shape[-2:]).reshape(1, -1, *x.shape[-2:])
+
+
 def _chunked(query: Tensor, key: Tensor, value: Tensor, window: int, scale) -> Tensor:
     seq_len = query.shape[-2]
     pad = -seq_len % window  # padded keys lie in every real query's future
@@ -73,8 +79,11 @@ def _chunked(query: Tensor, key: Tensor, value: Tensor, window: int, scale) -> T
         # (..., blocks − 1, 2W, d)
         pair_k = torch.cat([k[..., :-1, :, :], k[..., 1:, :, :]], -2)
         pair_v = torch.cat([v[..., :-1, :, :], v[..., 1:, :, :]], -2)
-        rest = attend(q[..., 1:, :, :], pair_k, pair_v, band(window), scale=scale)
-        parts.append(rest)  # (..., blocks − 1, W, d_v)
+        rest_q = q[..., 1:, :, :]
+        lead = torch.broadcast_shapes(*(x.shape[:-2] for x in (rest_q, pair_k, pair_v)))
+        rest = attend(*(_as_4d(x, lead) for x in (rest_q, pair_k, pair_v)),
+                      band(window), scale=scale)  # fmt: skip
+        parts.append(rest.view(*lead, window, -1))  # (..., blocks − 1, W, d_v)
     out = torch.cat(parts, -3).flatten(-3, -2)  # (..., blocks·W, d_v)
     return out[..., :seq_len, :]
 

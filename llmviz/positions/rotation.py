@@ -26,8 +26,19 @@ def _deinterleave(x: Tensor) -> Tensor:
     return torch.cat([x[..., 0::2], x[..., 1::2]], dim=-1)
 
 
+def _rotate_one(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+    """x·cos + rotate_half(x)·sin, half by half, without building rotate_half(x):
+    the first half gains −x₂·sin, the second +x₁·sin. Bit-identical to the formula
+    (a − b is a + (−b) in floating point), with a third less memory traffic."""
+    half = x.shape[-1] // 2
+    out = x * cos
+    out[..., :half] -= x[..., half:] * sin[..., :half]
+    out[..., half:] += x[..., :half] * sin[..., half:]
+    return out
+
+
 def _rotate(q: Tensor, k: Tensor, cos: Tensor, sin: Tensor) -> tuple[Tensor, Tensor]:
-    return q * cos + _rotate_half(q) * sin, k * cos + _rotate_half(k) * sin
+    return _rotate_one(q, cos, sin), _rotate_one(k, cos, sin)
 
 
 def rotate_half(x: Tensor) -> Tensor:
