@@ -8,20 +8,25 @@ fold-button labels, and the English build's execution cache, so that no notebook
 twice. The result is copied
 to _build/html/zh/, its Colab links are pointed at the Chinese notebooks (notebooks/zh/,
 written by book/zh_notebooks.py), and the sidebar's part captions are translated (the
-theme draws them from the untranslated table of contents). Last, every page of both
-editions gets a link to the same page in the other one, in its header's buttons.
+theme draws them from the untranslated table of contents). The words that code drew
+and printed, figure text and printed lines, are translated from llmviz's catalog
+(book/zh_outputs.py). Last, every page of both editions gets a link to the same page
+in the other one, in its header's buttons.
 
     python book/editions.py [jupyter-book build options, e.g. -W -n --keep-going]
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import zh_outputs  # book/zh_outputs.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
@@ -168,9 +173,12 @@ def build(options: list[str]) -> int:
     shutil.copytree(out / "_build" / "html", site)
     shutil.copytree(ROOT / "_static", site / "_static", dirs_exist_ok=True)
     captions = caption_translations()
+    messages = json.loads(zh_outputs.CATALOG.read_text(encoding="utf-8"))
     for page in site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
-        if (changed := with_captions(colab_to_chinese(text), captions)) != text:
+        changed = with_captions(colab_to_chinese(text), captions)
+        changed = zh_outputs.translate_page(changed, messages)  # figures, printed text
+        if changed != text:
             page.write_text(changed, encoding="utf-8")
     linked = add_switchers(BUILD / "html")
     print(f"The Chinese edition is in {site}; {linked} pages link to their counterpart")

@@ -14,13 +14,14 @@ import functools
 import html.parser
 import json
 import re
+import sys
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
 from llmviz.viz.theme import DARK, LIGHT
-from tests.notebook_rules import NOTEBOOKS, repository
+from tests.notebook_rules import NOTEBOOKS, ROOT, repository
 from tests.site_browser import (  # noqa: F401 (fixtures)
     EDITION_CHAPTERS,
     PAGES,
@@ -362,3 +363,27 @@ def test_search_finds_the_attention_chapter_in_chinese(page, base_url):
         "links => links.map(a => a.getAttribute('href'))"
     )
     assert any("03_attention" in href for href in found), f"found {found}"
+
+
+def _figure_and_output_english(page_path: str) -> tuple[list[str], list[str]]:
+    """The figure strings, printed lines and printed table cells of a page that hold
+    English words and no Chinese; and those of them that llmviz's catalog has no
+    entry for (an entry may keep data, such as a sample text, as it is)."""
+    sys.path.insert(0, str(ROOT / "book"))
+    import zh_outputs  # book/zh_outputs.py
+
+    messages = json.loads(zh_outputs.CATALOG.read_text(encoding="utf-8"))
+    found = zh_outputs.texts((SITE / page_path).read_text(encoding="utf-8"))
+    cjk = re.compile(r"[\u4e00-\u9fff]")  # a translation holds Chinese
+    english = [t for t in found if zh_outputs.is_english(t) and not cjk.search(t)]
+    left = [t for t in english if zh_outputs.template(t.strip())[0] not in messages]
+    return english, left
+
+
+@pytest.mark.parametrize("page_path", [p for p in PAGES if p.startswith("zh/")])
+def test_a_chinese_page_translates_its_figures_and_printed_output(page_path):
+    """book/zh_outputs.py: of the figure text, printed lines and printed table cells
+    that hold English on the English page, at most 2% are left on the Chinese one."""
+    english, _ = _figure_and_output_english(page_path[3:])
+    _, left = _figure_and_output_english(page_path)
+    assert len(left) <= 0.02 * len(english), f"{len(left)} left: {left[:8]}"
