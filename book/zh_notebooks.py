@@ -3,8 +3,10 @@
 The Chinese pages' Colab button opens these. Each is the English notebook with every
 markdown cell's paragraphs, headings, list items, table cells and exercise titles
 replaced by their translations from locales/zh_CN (book/i18n.py); code cells are
-copied unchanged. The markdown is parsed as MyST parses it (markdown-it with the same
-extensions), so a message is found by the same text Sphinx extracted.
+copied unchanged but one: ``llmviz.setup()`` becomes ``llmviz.setup(language="zh_CN")``
+(``SETUP``), which shows the figures and llmviz's checks in Chinese as the notebook
+runs (llmviz/language.py). The markdown is parsed as MyST parses it (markdown-it with
+the same extensions), so a message is found by the same text Sphinx extracted.
 
     python book/zh_notebooks.py           # write them
     python book/zh_notebooks.py --check   # fail if any is missing or out of date
@@ -23,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CATALOGS = ROOT / "locales" / "zh_CN" / "LC_MESSAGES" / "notebooks"
 OUT = ROOT / "notebooks" / "zh"
 SKIPPED = {"math_block", "amsmath", "code_block"}  # copied as they are
+SETUP = ("llmviz.setup()", 'llmviz.setup(language="zh_CN")')  # the one code change
 
 
 def parser():
@@ -96,6 +99,8 @@ def chinese_notebook(path: Path, md) -> dict:
         if cell["cell_type"] == "markdown":
             text = translate_markdown("".join(cell["source"]), table, md)
             cell["source"] = text.splitlines(keepends=True)
+        elif SETUP[0] in (source := "".join(cell["source"])):
+            cell["source"] = source.replace(*SETUP).splitlines(keepends=True)
     return out
 
 

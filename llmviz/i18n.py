@@ -34,6 +34,7 @@ _NUMBER = re.compile(
     r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?:e[-+]?\d+)?(?=x\b|(?!\w))"
 )
 _SLOT = re.compile(r"\{(\d+)\}")
+LIVE: dict[str, str | None] = {"language": None}  # set by llmviz.language.use_language
 
 
 def template(text: str) -> tuple[str, list[str]]:
@@ -194,3 +195,16 @@ def translate_figure(
     messages = _messages(messages)
     _each_text(figure, lambda text: translate(text, messages))
     return figure
+
+
+def say(text: str) -> str:
+    """``text`` in the language a live notebook chose (``llmviz.setup(language=…)``),
+    as llmviz prints its checks; English by default.
+
+    >>> say("loss")
+    'loss'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    language = LIVE["language"]
+    return text if language is None else translate(text, language)

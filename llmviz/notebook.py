@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from llmviz._table import Table, table  # noqa: F401 (llmviz.notebook.table, as before)
+from llmviz.i18n import say
 
 BOOK_ENV = "LLMVIZ_BOOK"  # set by `make site` while it executes the notebooks
 
@@ -45,22 +46,28 @@ def _set_plotly_renderer() -> str:
     return pio.renderers.default or "plotly's default"
 
 
-def setup(seed: int = 0) -> None:
+def setup(seed: int = 0, language: str | None = None) -> None:
     """Seed Python, NumPy and torch, set the plotly renderer, and print the versions.
 
     Call it once at the top of a chapter: the numbers on the page are then the same on
-    every run.
+    every run. ``language="zh_CN"`` (the Chinese notebooks) shows figures and llmviz's
+    checks in Chinese (``llmviz.language``).
     """
     import numpy as np
     import torch
 
     from llmviz._checks import check_int
+    from llmviz.i18n import catalog
+    from llmviz.language import use_language
 
     check_int("seed", seed, minimum=0, maximum=2**32 - 1)  # NumPy's range
+    if language is not None:
+        catalog(language)  # a language it has no catalog for: ValueError, nothing set
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
     renderer = _set_plotly_renderer()
+    use_language(language)  # checks it; None: English
     found = versions()
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"
     core = (
@@ -179,5 +186,6 @@ def reference_check(
     limit = atol + rtol * np.abs(reference_array.astype(np.float64))
     if exact and error != 0 or not exact and bool((difference > limit).any()):
         raise AssertionError(f"differs from {name}: max error {error:.1g}")
-    print(f"✓ equals {name} " + ("exactly" if exact else f"(max error {error:.1g})"))
+    detail = "exactly" if exact else f"(max error {error:.1g})"
+    print(say(f"✓ equals {name} {detail}"))
     return MaxError(error)

@@ -1,6 +1,8 @@
 """Screenshots of one chapter's figures, without building the site: a tool for authors.
 
     .venv/bin/python -m tests.figure_shots notebooks/03_attention.ipynb --out /tmp/shots03
+    .venv/bin/python -m tests.figure_shots _build/html/zh/notebooks/03_attention.html \
+        --out /tmp/zh03     # the figures of a built page, the Chinese edition's included
 
 Executes the notebook (as Jupyter would, not in book mode), takes every plotly figure it
 shows, draws each in Chromium at the width of the site's text column on a 1280 px screen
@@ -26,6 +28,7 @@ WIDTHS = {"1280": 800, "390": 358}  # the site's text column on each screen
 THEMES = {"light": ("#ffffff", "#1f2933"), "dark": ("#121212", "#e4e7eb")}
 
 _PAGE = """<!doctype html><html><head><meta charset="utf-8">
+<style>@font-face {{font-family: "llmviz CJK"; src: url("llmviz-cjk.woff2");}}</style>
 <script src="{plotly}"></script></head>
 <body style="margin:0;background:{background}"><div id="figure" style="width:{width}px"></div>
 <script>
@@ -71,6 +74,26 @@ def figures(notebook: Path) -> list[tuple[int, dict]]:
     return found
 
 
+def page_figures(page: Path) -> list[tuple[int, dict]]:
+    """(number, figure JSON) for every figure of a built page, its template put back
+    (llmviz/_book_figures.py sends a page's template once)."""
+    import re
+
+    text = page.read_text(encoding="utf-8")
+    templates = dict(re.findall(
+        r'<script type="application/json" class="llmviz-template" data-key="([^"]*)">'
+        r"(.*?)</script>", text, re.S))  # fmt: skip
+    found = []
+    for number, body in enumerate(re.findall(
+            r'<script type="application/json" class="llmviz-figure"[^>]*>(.*?)</script>',
+            text, re.S)):  # fmt: skip
+        figure = json.loads(body)
+        if key := figure.pop("template", None):
+            figure["layout"]["template"] = json.loads(templates[key])
+        found.append((number, figure))
+    return found
+
+
 def summary(figure: dict) -> str:
     layout = figure.get("layout", {})
     title = (layout.get("title") or {}).get("text") or "NO TITLE"
@@ -96,10 +119,17 @@ def main() -> None:
 
         plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     shutil.copy(plotly_js, args.out / "plotly.min.js")
+    cjk = ROOT / "_build" / "html" / "zh" / "_static" / "fonts" / "llmviz-cjk.woff2"
+    if cjk.exists():  # the site's Chinese glyphs (make site cuts them)
+        shutil.copy(cjk, args.out / "llmviz-cjk.woff2")
+    if args.notebook.suffix == ".html":
+        found = page_figures(args.notebook)
+    else:
+        found = figures(args.notebook)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=shutil.which("chromium"))
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        for index, figure in figures(args.notebook):
+        for index, figure in found:
             print(f"cell {index}: {summary(figure)}")
             for screen, width in WIDTHS.items():
                 for theme, (background, font) in THEMES.items():
@@ -110,6 +140,7 @@ def main() -> None:
                     ), encoding="utf-8")  # fmt: skip
                     page.goto(html.as_uri())
                     page.wait_for_selector("body[data-drawn=yes]", timeout=20_000)
+                    page.evaluate("document.fonts.ready")
                     shot = args.out / f"cell{index:03d}-{screen}-{theme}.png"
                     page.locator("#figure").screenshot(path=str(shot))
                     if theme == "light":

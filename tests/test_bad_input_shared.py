@@ -309,8 +309,11 @@ CASES = [
     Case(
         "llmviz.setup",
         llmviz.setup,
-        lambda: {"seed": 0},
-        {"seed": INT(0, 2**32 - 1)},
+        lambda: {"seed": 0, "language": None},
+        {
+            "seed": INT(0, 2**32 - 1),
+            "language": VALUES(("int", 3), ("unknown", "fr"), ("list", ["zh_CN"])),
+        },
     ),
     Case(
         "llmviz.show_source",

@@ -154,3 +154,21 @@ def test_the_book_s_glossary_terms_all_have_an_alias():
     terms = {t.strip() for t in re.findall(r"^(\S.*)$", block, flags=re.MULTILINE)}
     unlinkable = terms - set(aliases.values())
     assert unlinkable <= {"key, query, value"}  # every alias is an everyday word
+
+
+def test_the_term_list_shows_every_term_of_terms_csv():
+    """book/_ext/llmviz_terms.py: one row per line of locales/zh_CN/terms.csv, in
+    order, escaped, under the headers given."""
+    import csv
+
+    import llmviz_terms
+
+    path = ROOT / "locales" / "zh_CN" / "terms.csv"
+    with path.open(encoding="utf-8", newline="") as file:
+        lines = list(csv.reader(file))[1:]
+    rows = llmviz_terms.term_rows(path)
+    assert rows == [tuple(line) for line in lines] and len(rows) > 100
+    table = llmviz_terms.term_table([("a < b", "甲")], ("English", "中文"))
+    assert "<th>English</th><th>中文</th>" in table
+    assert '<td>a &lt; b</td><td lang="zh-CN">甲</td>' in table
+    assert table.count("<tr>") == 2

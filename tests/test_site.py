@@ -294,7 +294,15 @@ class _Prose(html.parser.HTMLParser):
     article, leaving out code, maths, cell outputs and the page's navigation."""
 
     BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "td", "th", "dt", "dd"}
-    SKIP = ("cell_output", "highlight", "math", "headerlink", "toctree", "prev-next")
+    SKIP = (
+        "cell_output",
+        "highlight",
+        "math",
+        "headerlink",
+        "toctree",
+        "prev-next",
+        "llmviz-terms",
+    )  # the glossary's term list: its English column on purpose
 
     def __init__(self):
         super().__init__()

@@ -189,6 +189,74 @@ CASES = [
          {"figure": FIGURE}),
     Case("catalog", i18n.catalog, lambda: {"language": "zh_CN"},
          {"language": LANGUAGE}),
+    Case("use_language", lambda language: _use_and_reset(language),
+         lambda: {"language": "zh_CN"},
+         {"language": VALUES(("int", 3), ("list", ["zh_CN"]), ("unknown", "fr"))}),
+    Case("say", i18n.say, lambda: {"text": "loss"}, {"text": TEXT()}),
 ]  # fmt: skip
+
+
+def _use_and_reset(language):
+    from llmviz.language import use_language
+
+    try:
+        use_language(language)
+    finally:
+        use_language(None)
+
+
 test_bad_input = bad_input_test(CASES)
 test_keeps_inputs = keeps_inputs_test(CASES)
+
+
+@pytest.fixture
+def chinese():
+    """A live notebook in Chinese (llmviz.setup(language="zh_CN")), English after."""
+    from llmviz.language import use_language
+
+    use_language("zh_CN")
+    yield
+    use_language(None)
+
+
+def test_a_live_chinese_notebook_shows_translated_figures(chinese):
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    figure = go.Figure(layout_title_text="skip-gram")
+    bundle = pio.renderers._build_mime_bundle(figure.to_dict())
+    assert "跳字模型" in json.dumps(bundle, ensure_ascii=False)
+    assert figure.layout.title.text == "skip-gram"  # the figure itself is left alone
+
+
+def test_a_live_chinese_notebook_prints_llmvizs_checks_in_chinese(chinese, capsys):
+    import torch
+
+    from llmviz import reference_check
+    from llmviz.exercises._check import report
+
+    reference_check("torch.nn.LayerNorm", torch.ones(2), torch.ones(2))
+    report(True, "Correct: your loss equals Mixtral's on every case.")
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "✓ 与 torch.nn.LayerNorm 一致（最大误差 0）"
+    assert printed[1].startswith("✅ ") and re.search(r"[\u4e00-\u9fff]", printed[1])
+
+
+def test_english_again_after_the_language_is_unset(capsys):
+    import plotly.io as pio
+
+    from llmviz.language import use_language
+
+    before = pio.renderers.default
+    use_language("zh_CN")
+    use_language(None)
+    assert pio.renderers.default == before and i18n.say("skip-gram") == "skip-gram"
+    with pytest.raises(ValueError, match="language"):
+        llmviz_setup(language="fr")
+    assert pio.renderers.default == before and i18n.LIVE["language"] is None
+
+
+def llmviz_setup(**kwargs):
+    import llmviz
+
+    return llmviz.setup(**kwargs)

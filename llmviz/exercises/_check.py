@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from llmviz.i18n import say
+
 TIME_LIMIT = 5.0  # seconds one call of the reader's function may take
 
 NOT_IMPLEMENTED = (
@@ -46,7 +48,7 @@ class CheckResult:
 def report(passed: bool, message: str) -> CheckResult:
     """Print the feedback after a ✅ or a ❌, and return the result."""
     mark = "✅ " if passed else "✏️ " if message == NOT_IMPLEMENTED else "❌ "
-    print(mark + message)  # an unwritten stub is the reader's turn, not a mistake
+    print(say(mark + message))  # an unwritten stub is the reader's turn, not a mistake
     return CheckResult(passed, message)
 
 
