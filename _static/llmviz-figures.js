@@ -168,8 +168,22 @@
     });
   }
 
+  // A figure with Chinese text waits for the site's CJK font (book/fonts.py): plotly sizes legends and margins by
+  // the text it measures, and text measured in a fallback font overlaps once the font arrives.
+  const CJK = /[\u3000-\u9fff\uff00-\uffef]|\\u(?:3[0-9a-f]|[4-9][0-9a-f]|ff[0-9a-f])[0-9a-f]{2}/i;
+  function fontFor(source) {
+    if (!document.fonts || !CJK.test(source.textContent)) return Promise.resolve();
+    return document.fonts.load('16px "llmviz CJK"', "中").catch(function () {});
+  }
+
   function draw(source) {
     const div = document.getElementById(source.dataset.for);
+    return fontFor(source).then(function () {
+      return drawNow(source, div);
+    });
+  }
+
+  function drawNow(source, div) {
     return new Promise(function (resolve) {
       const figure = JSON.parse(source.textContent);
       if (figure.template) figure.layout.template = template(figure.template);

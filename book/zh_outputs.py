@@ -50,7 +50,7 @@ TABLE = re.compile(
 CELL = re.compile(r"(<t[hd](?: class=\"head\")?><p>)([^<]*)(</p></t[hd]>)")
 # A word of English prose: three or more letters, not inside a name the book keeps
 # (a piece of a cut, ▁un|der|stand, is not a word either)
-_WORD = re.compile(r"(?<![\w'‘“\"./\\|▁-])[A-Za-z][a-z]{2,}(?![\w'’”\"(|])")
+_WORD = re.compile(r"(?<![\w'‘“\"./\\|▁])[A-Za-z][a-z]{2,}(?![\w'’”\"(|])")
 
 
 def _figure_json(figure: dict) -> str:

@@ -126,6 +126,9 @@ _TRACE_TEXT = [
     ("colorbar", "title", "text"),
     ("marker", "colorbar", "title", "text"),
 ]
+# A trace's text is mostly data (tokens, words, numbers), left out of figure_text; the
+# labels among it that the catalog has (a row's name, a gloss) are translated too.
+_TRACE_LABELS = [("text",), ("text", "*")]
 
 
 def _walk(node: Any, path: tuple[str, ...], change: Callable[[str], str]) -> None:
@@ -152,13 +155,17 @@ def _walk(node: Any, path: tuple[str, ...], change: Callable[[str], str]) -> Non
             _walk(value, rest, change)
 
 
-def _each_text(figure: dict[str, Any], change: Callable[[str], str]) -> None:
-    """Apply ``change`` to every string of figure text, in place, frames included."""
+def _each_text(
+    figure: dict[str, Any], change: Callable[[str], str], labels: bool = False
+) -> None:
+    """Apply ``change`` to every string of figure text, in place, frames included;
+    ``labels``: the traces' text too."""
+    trace_paths = _TRACE_TEXT + (_TRACE_LABELS if labels else [])
     for part in [figure, *figure.get("frames", [])]:
         for path in _FIGURE_TEXT:
             _walk(part.get("layout", {}), path, change)
         for trace in part.get("data", []):
-            for path in _TRACE_TEXT:
+            for path in trace_paths:
                 _walk(trace, path, change)
 
 
@@ -190,10 +197,11 @@ def translate_figure(
 ) -> dict[str, Any]:
     """A copy of a plotly figure's dict (``fig.to_dict()``, or its JSON loaded) with
     its titles, axis titles, legends, annotations, trace names and slider and button
-    labels translated; its frames' too. The figure given is left as it was."""
+    labels translated, and those of its traces' text labels the catalog has; its
+    frames' too. The figure given is left as it was."""
     figure = copy.deepcopy(_check_figure(figure))
     messages = _messages(messages)
-    _each_text(figure, lambda text: translate(text, messages))
+    _each_text(figure, lambda text: translate(text, messages), labels=True)
     return figure
 
 

@@ -35,7 +35,9 @@ _PAGE = """<!doctype html><html><head><meta charset="utf-8">
 const figure = {figure};
 const layout = Object.assign({{}}, figure.layout, {{font: Object.assign({{}},
     (figure.layout || {{}}).font, {{color: "{font}"}})}});
-Plotly.newPlot("figure", figure.data, layout, {{displaylogo: false, responsive: true}})
+document.fonts.load('16px "llmviz CJK"', "中").catch(() => null)  // as the site does
+  .then(() => Plotly.newPlot("figure", figure.data, layout,
+                             {{displaylogo: false, responsive: true}}))
   .then(() => Plotly.addFrames("figure", figure.frames || []))
   .then(() => document.body.dataset.drawn = "yes");
 </script></body></html>"""
