@@ -172,3 +172,17 @@ def test_the_term_list_shows_every_term_of_terms_csv():
     assert "<th>English</th><th>中文</th>" in table
     assert '<td>a &lt; b</td><td lang="zh-CN">甲</td>' in table
     assert table.count("<tr>") == 2
+
+
+def test_the_chinese_edition_links_chinese_terms_to_their_entries():
+    """llmviz_terms.chinese_aliases: a term-list row whose English names a glossary
+    entry gives its Chinese as an alias of that entry; llmviz_book._pattern finds it
+    inside Chinese text, where no space marks a word."""
+    import llmviz_terms
+
+    aliases = llmviz_book.glossary_terms((ROOT / "book" / "glossary.md").read_text())
+    chinese = llmviz_terms.chinese_aliases(aliases, llmviz_terms.term_rows())
+    assert chinese["注意力头"] == aliases["attention head"]
+    assert chinese["KV 缓存"] == aliases["KV cache"]
+    assert all(len(name) >= 2 for name in chinese) and "头" not in chinese
+    assert llmviz_book._pattern("注意力头").search("每个注意力头各自计算")

@@ -395,3 +395,16 @@ def test_a_chinese_page_translates_its_figures_and_printed_output(page_path):
     english, _ = _figure_and_output_english(page_path[3:])
     _, left = _figure_and_output_english(page_path)
     assert len(left) <= 0.02 * len(english), f"{len(left)} left: {left[:8]}"
+
+
+@pytest.mark.parametrize(
+    "page_path", [p for p in EDITION_CHAPTERS if p.startswith("zh/")]
+)
+def test_a_chinese_chapter_links_chinese_terms_to_the_glossary(page_path):
+    """book/_ext/llmviz_terms.py: the first use of a term of the list, written in
+    Chinese, links to its glossary entry, as the English edition's first use does."""
+    text = (SITE / page_path).read_text(encoding="utf-8")
+    links = re.findall(
+        r'href="[^"]*glossary\.html#term-[^"]*"[^>]*>\s*<span[^>]*>([^<]*)<', text
+    )
+    assert any(re.search(r"[\u4e00-\u9fff]", words) for words in links), links[:10]

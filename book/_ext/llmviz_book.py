@@ -52,7 +52,10 @@ def glossary_terms(text: str) -> dict[str, str]:
 
 
 def _pattern(alias: str) -> re.Pattern:
-    """Acronyms match as written; lower-case words in any case, plurals too."""
+    """Acronyms match as written; lower-case words in any case, plurals too; Chinese
+    (llmviz_terms.py adds it) as written, wherever it is."""
+    if re.search(r"[\u4e00-\u9fff]", alias):
+        return re.compile(re.escape(alias))
     if alias != alias.lower():
         return re.compile(rf"(?<![\w-]){re.escape(alias)}(?![\w-])")
     return re.compile(rf"(?<![\w-]){re.escape(alias)}(?:s|es)?(?![\w-])", re.IGNORECASE)

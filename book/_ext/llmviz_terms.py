@@ -1,5 +1,8 @@
 """The English–Chinese term list (``locales/zh_CN/terms.csv``) as a table, in both
-editions, under the glossary: the ``term-list`` directive.
+editions, under the glossary: the ``term-list`` directive. And in the Chinese edition,
+the list's Chinese terms as aliases of their glossary entries, so that the first use
+of 注意力头 links to "attention head" as the English edition's first use does
+(book/_ext/llmviz_book.py links them).
 
 The table is written as HTML, so that Sphinx's gettext does not take its cells for
 prose to translate: the English column stays English in the Chinese edition, and the
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import html
+import re
 from pathlib import Path
 
 from docutils import nodes
@@ -18,6 +22,7 @@ from sphinx.util.docutils import SphinxDirective
 
 TERMS = Path(__file__).resolve().parents[2] / "locales" / "zh_CN" / "terms.csv"
 HEADERS = {"zh_CN": ("英文", "中文")}  # the headers of the English edition: below
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def term_rows(path: Path = TERMS) -> list[tuple[str, str]]:
@@ -57,6 +62,35 @@ class TermList(SphinxDirective):
         return [nodes.raw("", term_table(term_rows(), headers), format="html")]
 
 
+def chinese_aliases(
+    aliases: dict[str, str], rows: list[tuple[str, str]]
+) -> dict[str, str]:
+    """Chinese term -> glossary term, for each row whose English is a glossary alias
+    (in any case); the Chinese without its English in parentheses, two characters
+    or more (a one-character term, 头 or 层, is part of too many words).
+
+    >>> chinese_aliases({"attention head": "attention head"},
+    ...                 [("Attention head", "注意力头"), ("head", "头")])
+    {'注意力头': 'attention head'}
+    """
+    lower = {alias.lower(): term for alias, term in aliases.items()}
+    found = {}
+    for english, chinese in rows:
+        term = lower.get(english.lower())
+        name = re.sub(r"（[^）]*）|\([^)]*\)", "", chinese).strip()
+        if term and len(name) >= 2 and _CJK.search(name) and name not in aliases:
+            found[name] = term
+    return found
+
+
+def add_chinese_aliases(app: Sphinx) -> None:
+    """In the Chinese edition, link the first use of a Chinese term as well."""
+    glossary = getattr(app.env, "llmviz_glossary", None)
+    if app.config.language == "zh_CN" and glossary is not None:
+        glossary |= chinese_aliases(glossary, term_rows())
+
+
 def setup(app: Sphinx) -> dict:
     app.add_directive("term-list", TermList)
+    app.connect("builder-inited", add_chinese_aliases, priority=600)  # after reading
     return {"parallel_read_safe": True, "parallel_write_safe": True}
