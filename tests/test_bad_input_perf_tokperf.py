@@ -5,7 +5,8 @@ valid calls leave their inputs alone (tests/bad_input.py)."""
 from __future__ import annotations
 
 from llmviz.tokenization.bpe_train import train_bpe
-from llmviz.tokenization.fast_encode import FastBPE, merge_by_rank
+from llmviz.tokenization.fast_encode import FastBPE
+from llmviz.tokenization.rank_merge import merge_by_rank
 from llmviz.tokenization.unigram import TINY_VOCABULARY, Unigram
 from tests.bad_input import VALUES, Case, bad_input_test, keeps_inputs_test
 from tests.test_bad_input_tokenization import (
@@ -21,7 +22,7 @@ MODULE = "llmviz.tokenization.fast_encode"
 
 CASES = [
     Case(
-        f"{MODULE}.merge_by_rank",
+        "llmviz.tokenization.rank_merge.merge_by_rank",
         merge_by_rank,
         lambda: {"symbols": [1, 1, 1], "ranks": {(1, 1): (0, 2), (2, 1): (1, 3)}},
         {

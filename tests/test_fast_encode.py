@@ -9,13 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llmviz import data
-from llmviz.tokenization import fast_encode
+from llmviz.tokenization import fast_encode, rank_merge
 from llmviz.tokenization.bpe import BPE
 from llmviz.tokenization.bpe_symbols import apply_merges
 from llmviz.tokenization.bpe_train import train_bpe
 from llmviz.tokenization.byte_level import load_cl100k, load_gpt2, tiktoken_reference
-from llmviz.tokenization.fast_encode import FastBPE, merge_by_rank
+from llmviz.tokenization.fast_encode import FastBPE
 from llmviz.tokenization.pretokenize import CL100K_PATTERN, GPT2_PATTERN
+from llmviz.tokenization.rank_merge import merge_by_rank
 
 LOADERS = {"gpt2": load_gpt2, "cl100k": load_cl100k}
 TEXTS = [
@@ -151,3 +152,49 @@ def test_contractions_in_every_case_variant():
     assert "ſ" in variants
     text = " ".join(f"'{a}{b}x" for a in variants for b in variants)
     assert findall(text) == expected.findall(text)
+
+
+@st.composite
+def ordered_tables(draw):
+    """Merge tables as training makes them: each merge joins two symbols that exist
+    already into a new one, with a later rank; some merges make the same symbol
+    from another split, with its rank, as cl100k's ranks do."""
+    ranks, made = {}, {}
+    symbols = 4
+    for rank in range(draw(st.integers(0, 12))):
+        left, right = (
+            draw(st.integers(0, symbols - 1)),
+            draw(st.integers(0, symbols - 1)),
+        )
+        if (left, right) in ranks or max(
+            made.get(left, -1), made.get(right, -1)
+        ) >= rank:
+            continue
+        ranks[(left, right)], made[symbols] = (rank, symbols), rank
+        symbols += 1
+    return ranks
+
+
+@settings(max_examples=300, deadline=None)
+@given(ranks=ordered_tables(), data=st.data())
+def test_merge_by_rank_on_ordered_tables_equals_apply_merges(ranks, data):
+    """An ordered table takes the path that merges the leftmost lowest pair; it must
+    give apply_merges's rounds (runs of one pair, as in "aaaa", included)."""
+    keys, size = rank_merge._pair_keys(ranks)
+    assert rank_merge._is_ordered(keys, size)
+    symbols = data.draw(st.lists(st.integers(0, 3), max_size=60))
+    assert merge_by_rank(list(symbols), ranks) == apply_merges(list(symbols), ranks)
+
+
+def test_is_ordered_tells_the_tables_apart():
+    """GPT-2's table and a trained one are ordered. cl100k's is not: its ranks make
+    every split of a token a merge, so "    " (rank 257) is also " " + "   ", a
+    symbol made later (rank 262). Nor is a table whose merge uses a later symbol."""
+    trained = train_bpe(data.python_docs(20_000).text, 400)
+    for ranks in (load_gpt2()._ranks, trained._ranks):
+        assert rank_merge._is_ordered(*rank_merge._pair_keys(ranks))
+    assert load_gpt2()._ordered and not load_cl100k()._ordered
+    later = {(1, 1): (1, 2), (2, 1): (0, 3)}  # (2, 1) needs 2, made at rank 1
+    assert not rank_merge._is_ordered(*rank_merge._pair_keys(later))
+    # a round of (1, 1) first: merging the leftmost lowest pair instead gives [3, 1]
+    assert merge_by_rank([1, 1, 1, 1], later) == apply_merges([1] * 4, later) == [2, 2]
