@@ -28,7 +28,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # llmviz, when run as a script from anywhere
 
-from llmviz.i18n import LOCALE, figure_text, template, translate, translate_figure  # noqa: E402
+from llmviz._book_figures import script_safe  # noqa: E402
+from llmviz._checks import check_path, check_str_dict  # noqa: E402
+from llmviz.i18n import (  # noqa: E402
+    LOCALE,
+    _slots,
+    figure_text,
+    template,
+    translate,
+    translate_figure,
+)
+from llmviz.tokenization.base import check_text  # noqa: E402
 
 CATALOG = LOCALE / "zh_CN.json"
 FIGURE = re.compile(
@@ -54,8 +64,7 @@ _WORD = re.compile(r"(?<![\w'‘“\"./\\|▁])[A-Za-z][a-z]{2,}(?![\w'’”\"(
 
 
 def _figure_json(figure: dict) -> str:
-    text = json.dumps(figure, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c")  # as llmviz/_book_figures.py writes it
+    return script_safe(json.dumps(figure, ensure_ascii=False, separators=(",", ":")))
 
 
 def _lines(block: str, change: Callable[[str], str]) -> str:
@@ -69,6 +78,10 @@ def _lines(block: str, change: Callable[[str], str]) -> str:
 
 def texts(page: str) -> Iterator[str]:
     """Every figure string, printed line and printed table cell of a built page."""
+    return _texts(check_text("page", page))
+
+
+def _texts(page: str) -> Iterator[str]:
     for match in FIGURE.finditer(page):
         yield from figure_text(json.loads(match.group(2)))
     for match in PRINTED.finditer(page):
@@ -80,6 +93,8 @@ def texts(page: str) -> Iterator[str]:
 
 def translate_page(page: str, messages: dict[str, str]) -> str:
     """The page with its figures, printed lines and table cells translated."""
+    check_text("page", page)
+    check_str_dict("messages", messages)
 
     def figure(match: re.Match[str]) -> str:
         translated = translate_figure(json.loads(match.group(2)), messages)
@@ -101,6 +116,7 @@ def translate_page(page: str, messages: dict[str, str]) -> str:
 def is_english(text: str) -> bool:
     """Whether ``text`` holds English words to translate: not only names, numbers,
     code identifiers or quoted examples."""
+    text = check_text("text", text)
     bare = re.sub(r"'[^']*'|\"[^\"]*\"|“[^”]*”|‘[^’]*’|<[^>]+>", " ", text)
     return any(word not in NAMES for word in _WORD.findall(bare))
 
@@ -120,6 +136,10 @@ NAMES = set(
 
 def english_pages(site: Path) -> Iterator[tuple[str, list[str]]]:
     """Each English page's name and its texts that hold English words."""
+    return _english_pages(check_path("site", site, "dir"))
+
+
+def _english_pages(site: Path) -> Iterator[tuple[str, list[str]]]:
     for page in sorted(site.rglob("*.html")):
         name = page.relative_to(site).as_posix()
         if name.split("/")[0] in ("zh", "_static"):
@@ -132,6 +152,7 @@ def english_pages(site: Path) -> Iterator[tuple[str, list[str]]]:
 def export(site: Path, out: Path) -> int:
     """Write the keys the catalog lacks, by page, with an example each, for a
     translator: {page: {key: example}}."""
+    site, out = check_path("site", site, "dir"), check_path("out", out)
     messages = json.loads(CATALOG.read_text(encoding="utf-8"))
     missing: dict[str, dict[str, str]] = {}
     seen: set[str] = set()
@@ -149,7 +170,14 @@ def export(site: Path, out: Path) -> int:
 def fill(translated: Path) -> int:
     """Add a translator's keys (the JSON ``export`` wrote, values replaced) to the
     catalog; a translation must keep its key's slots."""
-    new = json.loads(translated.read_text(encoding="utf-8"))
+    translated = check_path("translated", translated, "file")
+    try:
+        new = check_str_dict("translated", json.loads(translated.read_text("utf-8")))
+    except (TypeError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(
+            f"translated must hold a JSON object of str to str, as export writes: "
+            f"{translated} does not ({error})"
+        ) from None
     messages = json.loads(CATALOG.read_text(encoding="utf-8"))
     bad = [key for key, value in new.items() if _slots(key) != _slots(value)]
     for key in bad:
@@ -161,13 +189,10 @@ def fill(translated: Path) -> int:
     return 1 if bad else 0
 
 
-def _slots(text: str) -> list[str]:
-    return sorted(re.findall(r"(?<!\{)\{\d+\}(?!\})", text))
-
-
 def coverage(site: Path) -> dict[str, tuple[int, int]]:
     """Per English page: (in the catalog, all) of its texts that hold English words.
     An entry may keep its text as it is: data, such as an English sample text."""
+    site = check_path("site", site, "dir")
     messages = json.loads(CATALOG.read_text(encoding="utf-8"))
     return {
         name: (sum(template(t.strip())[0] in messages for t in english), len(english))

@@ -15,11 +15,15 @@ import uuid
 from plotly.io.base_renderers import MimetypeRenderer
 
 
+def script_safe(json_text: str) -> str:
+    """JSON with every "<" escaped, so that no label can end its script early (the
+    Chinese edition rewrites the figures it translates the same way)."""
+    return json_text.replace("<", "\\u003c")
+
+
 def _script(kind: str, attribute: str, json_text: str) -> str:
-    # every "<" escaped, so that no label can end the script early
-    escaped = json_text.replace("<", "\\u003c")
     kind = f'type="application/json" class="llmviz-{kind}"'
-    return f"<script {kind} {attribute}>{escaped}</script>"
+    return f"<script {kind} {attribute}>{script_safe(json_text)}</script>"
 
 
 def figure_html(fig_dict: dict, sent: set[str] | None = None, div_id: str = "") -> str:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextvars
 import numbers
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 _CHECKED_BY_CALLER = contextvars.ContextVar("llmviz_checked_by_caller", default=False)
@@ -125,3 +127,58 @@ def check_callable(name: str, value: Any) -> None:
         raise TypeError(
             f"{name} must be callable, got {value!r} of type {type(value).__name__}"
         )
+
+
+def check_path(name: str, value: Any, kind: str = "any") -> Path:
+    """Return ``value`` as a ``Path`` if it is a str or path-like naming an existing
+    ``kind`` of thing: "file", "dir", or "any" (a file's folder must exist).
+
+    >>> check_path("site", "/", "dir")
+    PosixPath('/')
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path (str or Path), got {value!r:.60}")
+    path = Path(value)
+    ok = {"file": path.is_file, "dir": path.is_dir, "any": path.parent.is_dir}[kind]
+    if not str(value) or not ok():
+        wanted = {"file": "an existing file", "dir": "an existing folder"}
+        allowed = wanted.get(kind, "a path in an existing folder")
+        raise ValueError(f"{name} must be {allowed}, got {str(value)!r:.80}")
+    return path
+
+
+def check_str_dict(name: str, value: Any) -> dict[str, str]:
+    """Return ``value`` if it is a dict of str to str.
+
+    >>> check_str_dict("messages", {"loss": "损失"})
+    {'loss': '损失'}
+    """
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise TypeError(f"{name} must be a dict of str to str, got {value!r:.60}")
+    return value
+
+
+def check_str_pairs(name: str, value: Any) -> list[tuple[str, str]]:
+    """Return ``value`` as a list if it is a list or tuple of (str, str) pairs.
+
+    >>> check_str_pairs("rows", [("head", "头")])
+    [('head', '头')]
+    """
+    pair = lambda x: (  # noqa: E731
+        isinstance(x, (tuple, list))
+        and len(x) == 2
+        and all(isinstance(s, str) for s in x)
+    )
+    if not isinstance(value, (list, tuple)) or not all(map(pair, value)):
+        raise TypeError(f"{name} must be a list of (str, str) pairs, got {value!r:.60}")
+    return list(value)
+
+
+def _str_pair(value: Any) -> bool:
+    return (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(s, str) for s in value)
+    )

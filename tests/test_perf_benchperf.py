@@ -13,13 +13,8 @@ import pytest
 import torch
 
 from llmviz.decoding.beam import beam_search
-from llmviz.viz.beams import (
-    _border,
-    _height,
-    _meets,
-    _meets_many,
-    beam_tree_figure,
-)
+from llmviz.viz.beam_labels import _meets, _meets_many
+from llmviz.viz.beams import _border, _height, beam_tree_figure
 from llmviz.viz.theme import style
 
 

@@ -20,6 +20,8 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
+from llmviz._checks import check_path, check_str_dict, check_str_pairs
+
 TERMS = Path(__file__).resolve().parents[2] / "locales" / "zh_CN" / "terms.csv"
 HEADERS = {"zh_CN": ("英文", "中文")}  # the headers of the English edition: below
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -31,6 +33,7 @@ def term_rows(path: Path = TERMS) -> list[tuple[str, str]]:
     >>> term_rows()[0]
     ('attention', '注意力')
     """
+    path = check_path("path", path, "file")
     with path.open(encoding="utf-8", newline="") as file:
         return [(row["en"], row["zh"]) for row in csv.DictReader(file)]
 
@@ -41,6 +44,9 @@ def term_table(rows: list[tuple[str, str]], headers: tuple[str, str]) -> str:
     >>> term_table([("head", "头")], ("English", "Chinese")).count("<tr>")
     2
     """
+    rows = check_str_pairs("rows", rows)
+    if not (isinstance(headers, tuple) and check_str_pairs("headers", [headers])):
+        raise TypeError(f"headers must be a (str, str) tuple, got {headers!r:.60}")
     cells = "".join(
         f'<tr><td>{html.escape(en)}</td><td lang="zh-CN">{html.escape(zh)}</td></tr>'
         for en, zh in rows
@@ -73,6 +79,7 @@ def chinese_aliases(
     ...                 [("Attention head", "注意力头"), ("head", "头")])
     {'注意力头': 'attention head'}
     """
+    aliases, rows = check_str_dict("aliases", aliases), check_str_pairs("rows", rows)
     lower = {alias.lower(): term for alias, term in aliases.items()}
     found = {}
     for english, chinese in rows:
