@@ -152,11 +152,11 @@ def _english_pages(site: Path) -> Iterator[tuple[str, list[str]]]:
 def export(site: Path, out: Path) -> int:
     """Write the keys the catalog lacks, by page, with an example each, for a
     translator: {page: {key: example}}."""
-    site, out = check_path("site", site, "dir"), check_path("out", out)
+    pages, out = english_pages(site), check_path("out", out)  # each checks its own
     messages = json.loads(CATALOG.read_text(encoding="utf-8"))
     missing: dict[str, dict[str, str]] = {}
     seen: set[str] = set()
-    for name, english in english_pages(site):
+    for name, english in pages:
         for text in english:
             key = template(text.strip())[0]
             if key not in messages and key not in seen:
@@ -192,11 +192,11 @@ def fill(translated: Path) -> int:
 def coverage(site: Path) -> dict[str, tuple[int, int]]:
     """Per English page: (in the catalog, all) of its texts that hold English words.
     An entry may keep its text as it is: data, such as an English sample text."""
-    site = check_path("site", site, "dir")
+    pages = english_pages(site)  # checks site
     messages = json.loads(CATALOG.read_text(encoding="utf-8"))
     return {
         name: (sum(template(t.strip())[0] in messages for t in english), len(english))
-        for name, english in english_pages(site)
+        for name, english in pages
     }
 
 

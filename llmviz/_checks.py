@@ -160,18 +160,24 @@ def check_str_dict(name: str, value: Any) -> dict[str, str]:
     return value
 
 
+def check_str_pair(name: str, value: Any) -> tuple[str, str]:
+    """Return ``value`` as a tuple if it is a tuple or list of two str.
+
+    >>> check_str_pair("headers", ["English", "中文"])
+    ('English', '中文')
+    """
+    if not _str_pair(value):
+        raise TypeError(f"{name} must be a (str, str) pair, got {value!r:.60}")
+    return tuple(value)
+
+
 def check_str_pairs(name: str, value: Any) -> list[tuple[str, str]]:
     """Return ``value`` as a list if it is a list or tuple of (str, str) pairs.
 
     >>> check_str_pairs("rows", [("head", "头")])
     [('head', '头')]
     """
-    pair = lambda x: (  # noqa: E731
-        isinstance(x, (tuple, list))
-        and len(x) == 2
-        and all(isinstance(s, str) for s in x)
-    )
-    if not isinstance(value, (list, tuple)) or not all(map(pair, value)):
+    if not isinstance(value, (list, tuple)) or not all(map(_str_pair, value)):
         raise TypeError(f"{name} must be a list of (str, str) pairs, got {value!r:.60}")
     return list(value)
 

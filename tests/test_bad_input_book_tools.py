@@ -100,7 +100,7 @@ CASES = [
          lambda: {"rows": [("head", "头")], "headers": ("English", "中文")},
          {"rows": ROWS, "headers": VALUES(
              ("None", None), ("str", "ab"), ("one", ("English",)),
-             ("int", ("English", 1)), ("list", ["English", "中文"]))}),
+             ("int", ("English", 1)), ("three", ("English", "中文", "x")))}),
     Case("llmviz_terms.chinese_aliases", llmviz_terms.chinese_aliases,
          lambda: {"aliases": {"attention head": "attention head"},
                   "rows": [("attention head", "注意力头")]},

@@ -20,7 +20,12 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
-from llmviz._checks import check_path, check_str_dict, check_str_pairs
+from llmviz._checks import (
+    check_path,
+    check_str_dict,
+    check_str_pair,
+    check_str_pairs,
+)
 
 TERMS = Path(__file__).resolve().parents[2] / "locales" / "zh_CN" / "terms.csv"
 HEADERS = {"zh_CN": ("英文", "中文")}  # the headers of the English edition: below
@@ -45,8 +50,7 @@ def term_table(rows: list[tuple[str, str]], headers: tuple[str, str]) -> str:
     2
     """
     rows = check_str_pairs("rows", rows)
-    if not (isinstance(headers, tuple) and check_str_pairs("headers", [headers])):
-        raise TypeError(f"headers must be a (str, str) tuple, got {headers!r:.60}")
+    headers = check_str_pair("headers", headers)
     cells = "".join(
         f'<tr><td>{html.escape(en)}</td><td lang="zh-CN">{html.escape(zh)}</td></tr>'
         for en, zh in rows
