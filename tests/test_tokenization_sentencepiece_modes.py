@@ -7,9 +7,10 @@ import math
 from collections import Counter
 from functools import cache
 
+import numpy as np
 import pytest
 import sentencepiece
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from llmviz.data import chinese, python_docs
@@ -26,6 +27,7 @@ from llmviz.tokenization.sentencepiece_modes import (
     sampling_probability,
     train_mode,
 )
+from llmviz.tokenization.unigram import Unigram
 
 
 @cache
@@ -86,6 +88,7 @@ def test_byte_fallback_encode_and_decode_equal_the_library_on_any_text(text):
 
 @settings(max_examples=200, deadline=None)
 @given(TEXTS)
+@example("hteee")  # "ee"+"e" against "e"+"ee": equal in float64, not in float32
 def test_our_unigram_viterbi_on_its_pieces_equals_sentencepiece_unigram(text):
     sp = trained("unigram")
     assert SentencePiece(unigram_from_sentencepiece(sp)).encode(text) == sp.encode(text)
@@ -130,3 +133,25 @@ def test_tiny_vocabulary_merges_by_score():
     assert tiny.pieces("ab a") == ["▁ab", "▁a"]
     assert tiny.decode(tiny.encode("ab中 a")) == "ab中 a"
     assert tiny.decode([tiny.byte_ids["<0xE4>"]]) == "\ufffd"
+
+
+def test_a_model_read_from_sentencepiece_adds_in_float32():
+    """Two orders of the same pieces tie in float64; in float32, numpy's sums (the
+    oracle here) put "ee" then "e" ahead, and sentencepiece keeps that path."""
+    scores = {
+        "▁": -1.729669451713562,
+        "h": -10.90992259979248,
+        "t": -6.20440673828125,
+        "e": -5.853151321411133,
+        "ee": -7.176205635070801,
+    }
+    pieces = [("<unk>", 0.0), *scores.items()]
+    f = np.float32
+    prefix = f(0) + f(scores["▁"]) + f(scores["h"]) + f(scores["t"])
+    e_ee = prefix + f(scores["e"]) + f(scores["ee"])
+    ee_e = max(prefix + f(scores["ee"]), prefix + f(scores["e"]) + f(scores["e"]))
+    assert ee_e + f(scores["e"]) > e_ee  # float32 breaks the tie
+    model = Unigram(pieces)
+    assert model.viterbi("▁hteee")[0] == ["▁", "h", "t", "e", "ee"]  # float64: a tie
+    model._float32 = True
+    assert model.viterbi("▁hteee")[0] == ["▁", "h", "t", "ee", "e"]

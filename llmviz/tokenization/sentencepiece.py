@@ -111,7 +111,9 @@ def unigram_from_sentencepiece(processor: Any) -> Unigram:
     pieces = [(processor.id_to_piece(i), processor.get_score(i)) for i in range(size)]
     controls = [i for i in range(size) if processor.is_control(i)]
     unknown = next(i for i in range(size) if processor.is_unknown(i))
-    return Unigram(pieces, unk_id=unknown, control_ids=controls)
+    model = Unigram(pieces, unk_id=unknown, control_ids=controls)
+    model._float32 = True  # its Viterbi adds in float32, and ties go by the last bit
+    return model
 
 
 def reference_sentencepiece(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import struct
 from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
@@ -31,6 +32,7 @@ from llmviz._checks import check_int, check_positive_number
 from llmviz.tokenization._unigram_checks import check_controls, check_pieces
 from llmviz.tokenization.base import Tokenizer, check_ids, check_text
 
+_F32 = struct.Struct("f")
 UNKNOWN_PENALTY = 10.0  # sentencepiece's kUnkPenalty
 UNKNOWN_SURFACE = " \u2047 "  # what sentencepiece decodes an unknown token to
 TINY_VOCABULARY = [("<unk>", 0.0), ("a", -1.0), ("b", -1.0), ("ab", -1.0)]
@@ -81,6 +83,10 @@ class Unigram(Tokenizer):
     """
 
     name = "unigram"
+    # Viterbi's sums rounded to float32, as sentencepiece's are (set by
+    # unigram_from_sentencepiece): the same pieces in another order may then differ
+    # in the last bit, and sentencepiece keeps the higher
+    _float32 = False
 
     def __init__(
         self,
@@ -189,6 +195,8 @@ class Unigram(Tokenizer):
         for end, edges in enumerate(by_end):
             for edge in edges:
                 candidate = best[edge.start] + edge.score
+                if self._float32:  # sentencepiece's sums: "e"+"ee" may beat "ee"+"e"
+                    candidate = _F32.unpack(_F32.pack(candidate))[0]
                 if last_edge[end] is None or candidate > best[end]:
                     best[end], last_edge[end] = candidate, edge
         path, end = [], len(by_end) - 1
